@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need, starts the services they use,
+# then checks formatting and lints and runs every test of the workspace.
+#
+# FAAS_REQUIRE_SERVICES=1 (set here) makes a test that misses a service fail instead of skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+export FAAS_REQUIRE_SERVICES=1
+export CARGO_TERM_COLOR=never
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests"
+if command -v cargo-nextest >/dev/null; then
+  cargo nextest run --workspace --locked --no-fail-fast
+  cargo test --workspace --locked --doc
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
