@@ -25,7 +25,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
 /// Runs each function replica as a child process of this one.
-pub struct ProcessProvider {
+pub(crate) struct ProcessProvider {
     functions: Mutex<HashMap<FunctionRef, Function>>,
     secrets: Mutex<BTreeMap<(String, String), Vec<u8>>>,
     secrets_dir: PathBuf,
@@ -47,7 +47,7 @@ struct Replica {
 
 impl ProcessProvider {
     /// A provider writing secret files under `secrets_dir`.
-    pub fn new(secrets_dir: PathBuf) -> Self {
+    pub(crate) fn new(secrets_dir: PathBuf) -> Self {
         Self {
             functions: Mutex::default(),
             secrets: Mutex::default(),
@@ -237,21 +237,31 @@ impl Provider for ProcessProvider {
     }
 
     fn delete(&self, f: FunctionRef) -> BoxFuture<'_, Result<(), ProviderError>> {
-        done(self.functions().remove(&f).map(drop).ok_or_else(|| not_found(&f)))
+        done(
+            self.functions()
+                .remove(&f)
+                .map(drop)
+                .ok_or_else(|| not_found(&f)),
+        )
     }
 
     fn list(&self, ns: String) -> BoxFuture<'_, Result<Vec<FunctionStatus>, ProviderError>> {
-        let result = only_default_namespace(&ns).map(|()| {
-            self.functions()
-                .values()
-                .map(|f| status(f))
-                .collect::<Vec<_>>()
-        });
+        let result = only_default_namespace(&ns)
+            .map(|()| self.functions().values().map(status).collect::<Vec<_>>());
         done(result)
     }
 
-    fn get(&self, f: FunctionRef, _usage: bool) -> BoxFuture<'_, Result<FunctionStatus, ProviderError>> {
-        done(self.functions().get(&f).map(status).ok_or_else(|| not_found(&f)))
+    fn get(
+        &self,
+        f: FunctionRef,
+        _usage: bool,
+    ) -> BoxFuture<'_, Result<FunctionStatus, ProviderError>> {
+        done(
+            self.functions()
+                .get(&f)
+                .map(status)
+                .ok_or_else(|| not_found(&f)),
+        )
     }
 
     fn scale(&self, key: FunctionRef, replicas: u64) -> BoxFuture<'_, Result<(), ProviderError>> {
@@ -273,15 +283,19 @@ impl Provider for ProcessProvider {
     fn resolve(&self, key: &FunctionRef) -> Result<Resolved, ProviderError> {
         let functions = self.functions();
         let f = functions.get(key).ok_or_else(|| not_found(key))?;
+        let endpoints = f.ready.borrow().clone();
         Ok(Resolved {
-            endpoints: f.ready.borrow().clone(),
+            endpoints,
             replicas: f.replicas.len() as u64,
             min_replicas: u64::from(f.deployment.min_replicas().unwrap_or(1).max(1)),
             timeout: function_timeout(&f.deployment.effective_env()),
         })
     }
 
-    fn wait_ready(&self, key: FunctionRef) -> Option<BoxFuture<'_, Result<Resolved, ProviderError>>> {
+    fn wait_ready(
+        &self,
+        key: FunctionRef,
+    ) -> Option<BoxFuture<'_, Result<Resolved, ProviderError>>> {
         let mut rx = self.functions().get(&key)?.ready.subscribe();
         Some(Box::pin(async move {
             rx.wait_for(|set| !set.is_empty())
@@ -291,7 +305,10 @@ impl Provider for ProcessProvider {
         }))
     }
 
-    fn list_secrets(&self, ns: String) -> BoxFuture<'_, Result<Vec<SecretDescription>, ProviderError>> {
+    fn list_secrets(
+        &self,
+        ns: String,
+    ) -> BoxFuture<'_, Result<Vec<SecretDescription>, ProviderError>> {
         let result = only_default_namespace(&ns).map(|()| {
             self.secrets()
                 .keys()
@@ -326,7 +343,10 @@ impl Provider for ProcessProvider {
         let result = (|| {
             let key = (s.namespace_or_default().to_owned(), s.name.clone());
             if !self.secrets().contains_key(&key) {
-                return Err(ProviderError::not_found(format!("unable to find secret: {}", s.name)));
+                return Err(ProviderError::not_found(format!(
+                    "unable to find secret: {}",
+                    s.name
+                )));
             }
             let bytes = s.bytes()?;
             self.write_secret(&s, &bytes)?;
@@ -339,9 +359,11 @@ impl Provider for ProcessProvider {
     fn delete_secret(&self, ns: String, name: String) -> BoxFuture<'_, Result<(), ProviderError>> {
         let removed = self.secrets().remove(&(ns.clone(), name.clone()));
         let _ = std::fs::remove_file(self.secrets_dir.join(&ns).join(&name));
-        done(removed.map(drop).ok_or_else(|| {
-            ProviderError::not_found(format!("unable to find secret: {name}"))
-        }))
+        done(
+            removed
+                .map(drop)
+                .ok_or_else(|| ProviderError::not_found(format!("unable to find secret: {name}"))),
+        )
     }
 
     fn logs(&self, _request: LogRequest) -> BoxFuture<'_, Result<LogStream, ProviderError>> {
@@ -354,14 +376,19 @@ impl Provider for ProcessProvider {
         done(Ok(vec![DEFAULT_NAMESPACE.to_owned()]))
     }
 
-    fn get_namespace(&self, name: String) -> BoxFuture<'_, Result<NamespaceRequest, ProviderError>> {
+    fn get_namespace(
+        &self,
+        name: String,
+    ) -> BoxFuture<'_, Result<NamespaceRequest, ProviderError>> {
         done(match name.as_str() {
             DEFAULT_NAMESPACE => Ok(NamespaceRequest {
                 name,
                 ..Default::default()
             }
             .with_marker()),
-            _ => Err(ProviderError::not_found(format!("namespace {name} not found"))),
+            _ => Err(ProviderError::not_found(format!(
+                "namespace {name} not found"
+            ))),
         })
     }
 

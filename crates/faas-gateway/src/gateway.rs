@@ -1,0 +1,174 @@
+//! [`Gateway`]: the whole HTTP API as one hyper (and tower) service, and [`router`] to build it.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use faas_core::{FunctionRef, Provider};
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use tower::Service as _;
+
+use crate::body::GatewayBody;
+use crate::config::GatewayConfig;
+use crate::error::GatewayError;
+use crate::invoke::{self, Invocation, InvokeStack};
+use crate::metrics::Metrics;
+use crate::rescue::error_response;
+use crate::route::{is_system, route, Route};
+use crate::system;
+
+/// What every request handler shares: the provider, the configuration and the metrics.
+pub(crate) struct Shared {
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) config: GatewayConfig,
+    pub(crate) metrics: Metrics,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("provider", &self.provider.info().provider)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The OpenFaaS gateway API over a provider: a hyper and tower service answering every route of
+/// api.md §3. Cheap to clone; [`serve`](crate::serve) clones it per connection.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    shared: Arc<Shared>,
+    invoke: InvokeStack,
+    peer: Option<SocketAddr>,
+}
+
+/// Builds the gateway service over `provider`, for embedding in another server. Give each
+/// connection's copy its client address with [`Gateway::with_peer`] so `X-Forwarded-For` can be
+/// appended.
+pub fn router(provider: Arc<dyn Provider>, config: GatewayConfig) -> Gateway {
+    let shared = Arc::new(Shared {
+        provider,
+        config,
+        metrics: Metrics::new(),
+    });
+    Gateway {
+        invoke: invoke::stack(&shared),
+        shared,
+        peer: None,
+    }
+}
+
+impl Gateway {
+    /// This gateway, answering a connection from `peer`.
+    pub fn with_peer(mut self, peer: SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// The gateway's metrics, e.g. to serve them on another listener with
+    /// [`serve_metrics`](crate::serve_metrics).
+    pub fn metrics(&self) -> Metrics {
+        self.shared.metrics.clone()
+    }
+
+    /// The configuration the gateway runs with.
+    pub fn config(&self) -> &GatewayConfig {
+        &self.shared.config
+    }
+
+    fn respond(&self, request: Request<Incoming>) -> ResponseFuture {
+        let path = request.uri().path();
+        let routed = route(path);
+        // The hot path first: no auth, no boxing beyond the stack's own.
+        if let Route::Invoke(target) = routed {
+            let function = FunctionRef::parse_segment(target.segment);
+            let rest_start = target.rest_start;
+            let mut stack = self.invoke.clone();
+            // Every layer of the stack is always ready (the pooled client queues internally),
+            // so `call` without `poll_ready` keeps tower's contract.
+            return ResponseFuture(Kind::Invoke(stack.call(Invocation {
+                request,
+                function,
+                rest_start,
+                peer: self.peer.map(|p| p.ip()),
+            })));
+        }
+        if is_system(path) {
+            if let Some(auth) = &self.shared.config.auth {
+                if !auth.accepts(request.headers()) {
+                    return ResponseFuture(Kind::Ready(Some(error_response(
+                        &GatewayError::Unauthorized,
+                    ))));
+                }
+            }
+        }
+        if routed == Route::NotFound {
+            return ResponseFuture(Kind::Ready(Some(error_response(
+                &GatewayError::RouteNotFound,
+            ))));
+        }
+        let shared = Arc::clone(&self.shared);
+        let peer = self.peer;
+        ResponseFuture(Kind::Boxed(Box::pin(async move {
+            system::dispatch(&shared, peer, request).await
+        })))
+    }
+}
+
+impl hyper::service::Service<Request<Incoming>> for Gateway {
+    type Response = Response<GatewayBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn call(&self, request: Request<Incoming>) -> ResponseFuture {
+        self.respond(request)
+    }
+}
+
+impl tower::Service<Request<Incoming>> for Gateway {
+    type Response = Response<GatewayBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> ResponseFuture {
+        self.respond(request)
+    }
+}
+
+/// The future of a [`Gateway`] response. Never fails: errors are already responses.
+pub struct ResponseFuture(Kind);
+
+enum Kind {
+    Invoke(<InvokeStack as tower::Service<Invocation>>::Future),
+    Boxed(BoxFuture<'static, Response<GatewayBody>>),
+    Ready(Option<Response<GatewayBody>>),
+}
+
+impl std::fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Response<GatewayBody>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            Kind::Invoke(f) => Pin::new(f).poll(cx),
+            Kind::Boxed(f) => f.as_mut().poll(cx).map(Ok),
+            Kind::Ready(r) => Poll::Ready(Ok(r
+                .take()
+                .unwrap_or_else(|| error_response(&GatewayError::RouteNotFound)))),
+        }
+    }
+}

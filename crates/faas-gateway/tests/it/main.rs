@@ -1,0 +1,13 @@
+//! HTTP-level tests of the gateway over real sockets on 127.0.0.1, with `FakeProvider`.
+
+mod async_invoke;
+mod auth;
+mod functions;
+mod logs;
+mod namespaces;
+mod proxy;
+mod scale_from_zero;
+mod secrets;
+mod streaming;
+mod support;
+mod system;
