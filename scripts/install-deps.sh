@@ -7,6 +7,10 @@ packages=(
   build-essential pkg-config protobuf-compiler # building (containerd-client needs protoc)
   curl python3                                 # the demo and the example function
   wrk                                          # optional cross-check of the benchmarks
+  containerd runc containernetworking-plugins iptables # faasd mode (faas-provider-containerd)
+  docker-registry buildah busybox-static       # its tests: a local registry and test images
+  debootstrap                                  # the python base image (scripts/build-base-images.sh)
+  nats-server                                  # the durable async queue (faas-queue) and its tests
 )
 
 missing=()
