@@ -1,0 +1,16 @@
+# Entry point of the fork-per-request Python template: the watchdog starts this once per
+# request, with the request body on stdin; what the handler prints or returns is the answer.
+import sys
+
+from function import handler
+
+
+def main():
+    request = sys.stdin.read()
+    answer = handler.handle(request)
+    if answer is not None:
+        print(answer)
+
+
+if __name__ == "__main__":
+    main()
