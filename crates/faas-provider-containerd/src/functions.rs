@@ -1,0 +1,445 @@
+//! The function operations behind the provider: deploy, update (rolling), delete and scale,
+//! and the per-replica steps they share (prepare the image, create a replica, probe it).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use faas_core::quantity::{parse_cpu_millis, parse_memory_bytes};
+use faas_core::timeout::function_timeout;
+use faas_core::{FunctionDeployment, FunctionRef, FunctionStatus, Resolved};
+use jiff::Timestamp;
+
+use crate::error::{Error, Result};
+use crate::image::auth::credentials_for;
+use crate::image::pull::RegistryClient;
+use crate::image::{ImageReference, StoredImage};
+use crate::provider::Inner;
+use crate::readiness;
+use crate::replica::{Prepared, Slot};
+use crate::spec::{build_spec, resolve_user, BindMount, SpecInput, SECRETS_MOUNT_DIR};
+use crate::state::{FunctionRecord, ReplicaRecord};
+use crate::task::{ContainerSpec, ANNOTATION_PREFIX, LABEL_FUNCTION, LABEL_GENERATION};
+
+/// The status of a function in the table.
+pub(crate) fn status(slot: &Slot) -> FunctionStatus {
+    let mut s = FunctionStatus::from_deployment(&slot.record.deployment, slot.record.created_at);
+    s.replicas = slot.record.replicas;
+    s.available_replicas = slot.ready.len() as u64;
+    s
+}
+
+/// What `resolve` answers for a function in the table.
+pub(crate) fn resolved(slot: &Slot) -> Resolved {
+    let d = &slot.record.deployment;
+    Resolved {
+        endpoints: Arc::clone(&slot.endpoints),
+        replicas: slot.record.replicas,
+        min_replicas: u64::from(d.min_replicas().unwrap_or(1).max(1)),
+        timeout: function_timeout(&d.effective_env()),
+    }
+}
+
+impl Inner {
+    /// The image of `d` in its namespace, pulled when absent (or always, when configured).
+    async fn ensure_image(&self, ns: &str, image: &str) -> Result<StoredImage> {
+        let reference = ImageReference::parse(image)?;
+        let name = reference.name();
+        if !self.config.always_pull {
+            if let Some(found) = self.images.get(ns, &name).await? {
+                return Ok(found);
+            }
+        }
+        let registry = match self.registry.get() {
+            Some(r) => r.clone(),
+            None => {
+                let r = RegistryClient::new()?;
+                let _ = self.registry.set(r.clone());
+                r
+            }
+        };
+        let credentials = self
+            .config
+            .registry_auth_file
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|json| credentials_for(&json, &reference.registry));
+        let insecure = reference.is_insecure(&self.config.insecure_registries);
+        tracing::info!(image = %name, namespace = ns, insecure, "pulling image");
+        let staged = registry
+            .pull(&reference, insecure, credentials)
+            .await
+            .map_err(|e| match e {
+                e @ (Error::ImageNotFound { .. } | Error::BadImage(_) | Error::Invalid(_)) => e,
+                other => Error::ImageNotFound {
+                    reference: name.clone(),
+                    source: Box::new(other),
+                },
+            })?;
+        self.images.store(ns, &staged).await
+    }
+
+    /// Everything replicas of `d` need, checked before anything is created: image, secrets,
+    /// user, and a spec that builds.
+    pub(crate) async fn prepare(&self, d: &FunctionDeployment) -> Result<Prepared> {
+        let ns = d.namespace_or_default();
+        for s in &d.secrets {
+            faas_core::name::validate_secret_name(s)?;
+            if !self.secrets.exists(ns, s) {
+                return Err(Error::Invalid(format!(
+                    "secret {s:?} not found in namespace {ns}: create it first"
+                )));
+            }
+        }
+        let image = self.ensure_image(ns, &d.image).await?;
+        let process = image.config.config.clone().unwrap_or_default();
+        let user_spec = process.user.clone().unwrap_or_default();
+        let user = if user_spec.is_empty() || user_spec.split(':').all(|p| p.parse::<u32>().is_ok())
+        {
+            resolve_user(&user_spec, None, None)?
+        } else {
+            let mounts = self.runner.image_mounts(ns, &image.top_chain_id).await?;
+            let read = |file: &str| read_image_file(&mounts, file);
+            resolve_user(
+                &user_spec,
+                read("etc/passwd").as_deref(),
+                read("etc/group").as_deref(),
+            )?
+        };
+        let mut mounts = vec![
+            BindMount {
+                source: self.shared_files.hosts.clone(),
+                destination: "/etc/hosts".to_owned(),
+            },
+            BindMount {
+                source: self.shared_files.resolv_conf.clone(),
+                destination: "/etc/resolv.conf".to_owned(),
+            },
+        ];
+        for s in &d.secrets {
+            mounts.push(BindMount {
+                source: self.secrets.path(ns, s),
+                destination: format!("{SECRETS_MOUNT_DIR}/{s}"),
+            });
+        }
+        let mut labels: HashMap<String, String> = d.labels.clone().into_iter().collect();
+        for (k, v) in &d.annotations {
+            labels.insert(format!("{ANNOTATION_PREFIX}{k}"), v.clone());
+        }
+        labels.insert(LABEL_FUNCTION.to_owned(), d.service.clone());
+        let prepared = Prepared {
+            image,
+            user,
+            mounts,
+            labels,
+        };
+        build_spec_for(d, &prepared, "check")?;
+        Ok(prepared)
+    }
+
+    /// Creates and starts replica `id` (not yet ready).
+    pub(crate) async fn create_replica(
+        &self,
+        d: &FunctionDeployment,
+        prepared: &Prepared,
+        generation: u64,
+        id: &str,
+    ) -> Result<ReplicaRecord> {
+        let ns = d.namespace_or_default();
+        let spec = build_spec_for(d, prepared, id)?;
+        let mut labels = prepared.labels.clone();
+        labels.insert(LABEL_GENERATION.to_owned(), generation.to_string());
+        let log_file = self.logs.file(ns, id);
+        let started = self
+            .runner
+            .create(
+                ns,
+                &ContainerSpec {
+                    id,
+                    image: &prepared.image.name,
+                    parent_snapshot: &prepared.image.top_chain_id,
+                    spec: &spec,
+                    labels,
+                    log_file: &log_file,
+                },
+            )
+            .await?;
+        tracing::info!(replica = id, namespace = ns, addr = %started.addr, "replica started");
+        Ok(ReplicaRecord {
+            id: id.to_owned(),
+            generation,
+            pid: Some(started.pid),
+            cni_result: Some(started.cni_result),
+            addr: Some(started.addr),
+        })
+    }
+
+    /// Removes a replica entirely.
+    pub(crate) async fn destroy_replica(&self, ns: &str, r: &ReplicaRecord) {
+        self.runner
+            .destroy(ns, &r.id, r.pid, r.cni_result.as_ref())
+            .await;
+    }
+
+    /// Probes replica `r` in the background; marks it ready in the table when it answers.
+    pub(crate) fn spawn_probe(self: &Arc<Self>, f: FunctionRef, r: ReplicaRecord) {
+        let Some(addr) = r.addr else { return };
+        let inner = Arc::downgrade(self);
+        let readiness_check = self.config.readiness.clone();
+        let timeout = self.config.ready_timeout;
+        tokio::spawn(async move {
+            let ready = readiness::wait_ready(addr, &readiness_check, timeout).await;
+            let Some(inner) = inner.upgrade() else { return };
+            let mut table = inner.table();
+            let Some(slot) = table.get_mut(&f) else {
+                return;
+            };
+            let current = slot.record.replica_records.get(&r.id);
+            if ready && current.is_some_and(|c| c.pid == r.pid) {
+                slot.set_ready(&r.id, Some(addr));
+                slot.backoff.remove(&r.id);
+            } else if !ready {
+                tracing::warn!(replica = %r.id, %addr, "replica did not become ready");
+            }
+        });
+    }
+
+    pub(crate) async fn deploy(self: Arc<Self>, d: FunctionDeployment) -> Result<()> {
+        d.validate()?;
+        let f = d.function_ref();
+        self.check_namespace(&f.namespace).await?;
+        let lock = self.op_lock(&f);
+        let _guard = lock.lock().await;
+        if self.table().contains_key(&f) {
+            return Err(Error::AlreadyExists(format!("function {f} already exists")));
+        }
+        let prepared = Arc::new(self.prepare(&d).await?);
+        let desired = u64::from(d.min_replicas()?);
+        let mut slot = Slot::new(
+            FunctionRecord {
+                deployment: d.clone(),
+                created_at: Timestamp::now(),
+                replicas: desired,
+                generation: 1,
+                replica_records: Default::default(),
+            },
+            Some(Arc::clone(&prepared)),
+        );
+        let mut created: Vec<ReplicaRecord> = Vec::new();
+        for _ in 0..desired {
+            let id = slot.next_replica_id(1);
+            match self.create_replica(&d, &prepared, 1, &id).await {
+                Ok(r) => {
+                    slot.record.replica_records.insert(id, r.clone());
+                    created.push(r);
+                }
+                Err(e) => {
+                    for r in &created {
+                        self.destroy_replica(&f.namespace, r).await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        if let Err(e) = self.state.save(&slot.record) {
+            for r in &created {
+                self.destroy_replica(&f.namespace, r).await;
+            }
+            return Err(e);
+        }
+        self.table().insert(f.clone(), slot);
+        for r in created {
+            self.spawn_probe(f.clone(), r);
+        }
+        tracing::info!(function = %f, replicas = desired, "deployed");
+        Ok(())
+    }
+
+    /// Rolling update: the new generation's replicas must be ready before the old ones go; on
+    /// any failure the new ones are removed and the old version keeps serving.
+    pub(crate) async fn update(self: Arc<Self>, d: FunctionDeployment) -> Result<()> {
+        d.validate()?;
+        let f = d.function_ref();
+        let lock = self.op_lock(&f);
+        let _guard = lock.lock().await;
+        let (old, created_at, desired, generation) = {
+            let table = self.table();
+            let slot = table
+                .get(&f)
+                .ok_or_else(|| Error::NotFound(format!("function {f} not found")))?;
+            (
+                slot.record.replica_records.clone(),
+                slot.record.created_at,
+                slot.record.replicas,
+                slot.record.generation + 1,
+            )
+        };
+        let prepared = Arc::new(self.prepare(&d).await?);
+        let mut new_records = Vec::new();
+        let mut failure = None;
+        for n in 0..desired {
+            let id = format!("{}.{generation}-{n}", d.service);
+            match self.create_replica(&d, &prepared, generation, &id).await {
+                Ok(r) => new_records.push(r),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if failure.is_none() {
+            let checks = new_records.iter().map(|r| {
+                let addr = r.addr;
+                let check = self.config.readiness.clone();
+                let timeout = self.config.ready_timeout;
+                async move {
+                    match addr {
+                        Some(a) => readiness::wait_ready(a, &check, timeout).await,
+                        None => false,
+                    }
+                }
+            });
+            let results = futures_util::future::join_all(checks).await;
+            if let Some(i) = results.iter().position(|ok| !ok) {
+                failure = Some(Error::ReadyTimeout {
+                    replica: new_records[i].id.clone(),
+                    seconds: self.config.ready_timeout.as_secs(),
+                });
+            }
+        }
+        if let Some(e) = failure {
+            for r in &new_records {
+                self.destroy_replica(&f.namespace, r).await;
+            }
+            tracing::warn!(function = %f, error = %crate::error::error_chain(&e), "update rejected; the old version keeps serving");
+            return Err(e);
+        }
+        // Switch: the new replicas serve, then the old ones stop.
+        {
+            let mut table = self.table();
+            let slot = table
+                .get_mut(&f)
+                .ok_or_else(|| Error::NotFound(format!("function {f} not found")))?;
+            slot.record = FunctionRecord {
+                deployment: d,
+                created_at,
+                replicas: slot.record.replicas,
+                generation,
+                replica_records: new_records
+                    .iter()
+                    .map(|r| (r.id.clone(), r.clone()))
+                    .collect(),
+            };
+            slot.prepared = Some(prepared);
+            slot.backoff.clear();
+            for id in old.keys() {
+                slot.set_ready(id, None);
+            }
+            for r in &new_records {
+                slot.set_ready(&r.id, r.addr);
+            }
+        }
+        self.persist(&f)?;
+        let ns = f.namespace.clone();
+        futures_util::future::join_all(old.values().map(|r| self.destroy_replica(&ns, r))).await;
+        tracing::info!(function = %f, generation, "updated");
+        Ok(())
+    }
+
+    pub(crate) async fn delete(self: Arc<Self>, f: FunctionRef) -> Result<()> {
+        let lock = self.op_lock(&f);
+        let _guard = lock.lock().await;
+        let slot = self
+            .table()
+            .remove(&f)
+            .ok_or_else(|| Error::NotFound(format!("function {f} not found")))?;
+        let ns = f.namespace.clone();
+        futures_util::future::join_all(
+            slot.record
+                .replica_records
+                .values()
+                .map(|r| self.destroy_replica(&ns, r)),
+        )
+        .await;
+        self.persist(&f)?;
+        self.logs.remove_function(&f.namespace, &f.name);
+        tracing::info!(function = %f, "deleted");
+        Ok(())
+    }
+
+    pub(crate) async fn scale(self: Arc<Self>, f: FunctionRef, replicas: u64) -> Result<()> {
+        {
+            let mut table = self.table();
+            let slot = table
+                .get_mut(&f)
+                .ok_or_else(|| Error::NotFound(format!("function {f} not found")))?;
+            if let Some(max) = slot.record.deployment.max_replicas()? {
+                if replicas > u64::from(max) {
+                    return Err(Error::Invalid(format!(
+                        "cannot scale {f} to {replicas}: com.openfaas.scale.max is {max}"
+                    )));
+                }
+            }
+            if slot.record.replicas == replicas {
+                return Ok(());
+            }
+            slot.record.replicas = replicas;
+        }
+        self.persist(&f)?;
+        let inner = Arc::clone(&self);
+        tokio::spawn(async move {
+            if let Err(e) = inner.reconcile_function(&f).await {
+                tracing::warn!(function = %f, error = %crate::error::error_chain(&e), "scaling");
+            }
+        });
+        Ok(())
+    }
+}
+
+fn build_spec_for(d: &FunctionDeployment, p: &Prepared, id: &str) -> Result<serde_json::Value> {
+    let limits = d.limits.as_ref();
+    let memory_limit = limits
+        .and_then(|l| l.memory.as_deref())
+        .map(parse_memory_bytes)
+        .transpose()?;
+    let cpu_millis = limits
+        .and_then(|l| l.cpu.as_deref())
+        .map(parse_cpu_millis)
+        .transpose()?;
+    let process = p.image.config.config.clone().unwrap_or_default();
+    build_spec(&SpecInput {
+        namespace: d.namespace_or_default(),
+        container_id: id,
+        hostname: &d.service,
+        image: &process,
+        env: &d.effective_env(),
+        user: p.user,
+        memory_limit,
+        cpu_millis,
+        read_only_root: d.read_only_root_filesystem,
+        mounts: &p.mounts,
+    })
+}
+
+/// A file of an image read straight from its snapshot's directories on this host (overlay
+/// `lowerdir`s top first, or a bind mount's source).
+fn read_image_file(mounts: &[containerd_client::types::Mount], file: &str) -> Option<String> {
+    let dirs: Vec<String> = mounts
+        .iter()
+        .flat_map(|m| {
+            if m.r#type == "bind" {
+                vec![m.source.clone()]
+            } else {
+                m.options
+                    .iter()
+                    .filter_map(|o| {
+                        o.strip_prefix("lowerdir=")
+                            .or_else(|| o.strip_prefix("upperdir="))
+                    })
+                    .flat_map(|l| l.split(':').map(str::to_owned).collect::<Vec<_>>())
+                    .collect()
+            }
+        })
+        .collect();
+    dirs.iter()
+        .find_map(|d| std::fs::read_to_string(std::path::Path::new(d).join(file)).ok())
+}

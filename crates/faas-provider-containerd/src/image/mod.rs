@@ -1,0 +1,18 @@
+//! Images: reference parsing, registry pulls, archive imports, and storing them in containerd.
+//!
+//! - [`reference`]: `alpine` → `docker.io/library/alpine:latest`.
+//! - [`manifest`]: the OCI/Docker documents, platform choice, chain IDs.
+//! - [`auth`]: docker `config.json` credentials and registry challenges.
+//! - [`pull`]: the registry client.
+//! - [`import`]: OCI layout and `docker save` archives.
+//! - [`store`]: writing blobs, image records and snapshots into containerd.
+
+pub mod auth;
+pub mod import;
+pub mod manifest;
+pub mod pull;
+pub mod reference;
+pub mod store;
+
+pub use reference::ImageReference;
+pub use store::{ImageStore, StagedImage, StoredImage};

@@ -1,0 +1,618 @@
+//! Writing an image into containerd (content blobs with GC labels, the image record, unpacked
+//! snapshots) and reading it back, the way `ctr images import` does on containerd 1.6, which has
+//! no transfer service (containerd.md §9.3).
+
+use std::collections::HashMap;
+
+use containerd_client::services::v1::snapshots::{
+    CommitSnapshotRequest, PrepareSnapshotRequest, RemoveSnapshotRequest, StatSnapshotRequest,
+};
+use containerd_client::services::v1::{
+    AddResourceRequest, ApplyRequest, CreateImageRequest, CreateRequest, DeleteRequest,
+    GetImageRequest, Image, Info, InfoRequest, ReadContentRequest, Resource, UpdateImageRequest,
+    UpdateRequest, WriteAction, WriteContentRequest,
+};
+use containerd_client::tonic::Code;
+use containerd_client::types::Descriptor as CtrDescriptor;
+
+use super::manifest::{
+    chain_ids, is_index, node_architecture, parse_json, pick_platform, Descriptor, ImageConfig,
+    Index, Manifest,
+};
+use crate::client::{in_namespace, with_lease, Containerd};
+use crate::error::{Error, Result};
+
+const CHUNK: usize = 1 << 20;
+
+/// An image held in memory, ready to be written to containerd: one platform's manifest, its
+/// config and its layers.
+#[derive(Debug, Clone)]
+pub struct StagedImage {
+    /// The name to store it under (normalised reference).
+    pub name: String,
+    /// The manifest's descriptor (media type, digest, size).
+    pub manifest_descriptor: Descriptor,
+    /// The manifest bytes.
+    pub manifest: Vec<u8>,
+    /// The config bytes.
+    pub config: Vec<u8>,
+    /// Each layer's descriptor and bytes, base first.
+    pub layers: Vec<(Descriptor, Vec<u8>)>,
+}
+
+/// An image as stored: what a container needs from it.
+#[derive(Debug, Clone)]
+pub struct StoredImage {
+    /// The image name.
+    pub name: String,
+    /// Its config.
+    pub config: ImageConfig,
+    /// The chain ID of its top layer: the parent of a container's snapshot.
+    pub top_chain_id: String,
+}
+
+fn to_ctr(d: &Descriptor) -> CtrDescriptor {
+    CtrDescriptor {
+        media_type: d.media_type.clone(),
+        digest: d.digest.clone(),
+        size: d.size,
+        annotations: HashMap::new(),
+    }
+}
+
+/// Reads and writes images in one containerd.
+#[derive(Debug, Clone)]
+pub struct ImageStore {
+    client: Containerd,
+    snapshotter: String,
+}
+
+impl ImageStore {
+    /// A store on `client` unpacking for `snapshotter`.
+    pub fn new(client: Containerd, snapshotter: String) -> Self {
+        Self {
+            client,
+            snapshotter,
+        }
+    }
+
+    /// Writes `image` into `namespace` (blobs, image record) and unpacks it.
+    pub async fn store(&self, namespace: &str, image: &StagedImage) -> Result<StoredImage> {
+        let lease = format!("faas-import-{}", unique());
+        let mut labels = HashMap::new();
+        // Expire on its own should we die before deleting it.
+        let expire = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3600);
+        labels.insert("containerd.io/gc.expire".to_owned(), expire.to_string());
+        self.client
+            .leases()
+            .create(in_namespace(
+                namespace,
+                CreateRequest {
+                    id: lease.clone(),
+                    labels,
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd("creating a lease", s))?;
+        let result = self.store_in_lease(namespace, &lease, image).await;
+        if let Err(e) = self
+            .client
+            .leases()
+            .delete(in_namespace(
+                namespace,
+                DeleteRequest {
+                    id: lease,
+                    sync: false,
+                },
+            ))
+            .await
+        {
+            tracing::warn!(error = %e, "deleting the import lease");
+        }
+        result
+    }
+
+    async fn store_in_lease(
+        &self,
+        namespace: &str,
+        lease: &str,
+        image: &StagedImage,
+    ) -> Result<StoredImage> {
+        let manifest: Manifest = parse_json("image manifest", &image.manifest)?;
+        let config: ImageConfig = parse_json("image config", &image.config)?;
+        if config.rootfs.diff_ids.len() != manifest.layers.len() {
+            return Err(Error::BadImage(format!(
+                "{} layers but {} diff ids",
+                manifest.layers.len(),
+                config.rootfs.diff_ids.len()
+            )));
+        }
+        let chains = chain_ids(&config.rootfs.diff_ids);
+        let top = chains.last().cloned().unwrap_or_default();
+
+        for (i, (desc, bytes)) in image.layers.iter().enumerate() {
+            let mut labels = HashMap::new();
+            labels.insert(
+                "containerd.io/uncompressed".to_owned(),
+                config.rootfs.diff_ids[i].clone(),
+            );
+            self.write_blob(namespace, lease, &desc.digest, bytes, labels)
+                .await?;
+        }
+        let mut config_labels = HashMap::new();
+        if !top.is_empty() {
+            config_labels.insert(
+                format!("containerd.io/gc.ref.snapshot.{}", self.snapshotter),
+                top.clone(),
+            );
+        }
+        self.write_blob(
+            namespace,
+            lease,
+            &manifest.config.digest,
+            &image.config,
+            config_labels,
+        )
+        .await?;
+        let mut manifest_labels = HashMap::new();
+        manifest_labels.insert(
+            "containerd.io/gc.ref.content.config".to_owned(),
+            manifest.config.digest.clone(),
+        );
+        for (i, l) in manifest.layers.iter().enumerate() {
+            manifest_labels.insert(
+                format!("containerd.io/gc.ref.content.l.{i}"),
+                l.digest.clone(),
+            );
+        }
+        self.write_blob(
+            namespace,
+            lease,
+            &image.manifest_descriptor.digest,
+            &image.manifest,
+            manifest_labels,
+        )
+        .await?;
+        self.put_image_record(namespace, lease, &image.name, &image.manifest_descriptor)
+            .await?;
+        self.unpack(namespace, lease, &manifest.layers, &config)
+            .await?;
+        Ok(StoredImage {
+            name: image.name.clone(),
+            config,
+            top_chain_id: top,
+        })
+    }
+
+    /// Creates the image record, or points an existing one at the new target (never delete and
+    /// re-create: a synchronous delete garbage-collects shared blobs).
+    async fn put_image_record(
+        &self,
+        namespace: &str,
+        lease: &str,
+        name: &str,
+        target: &Descriptor,
+    ) -> Result<()> {
+        let now = prost_types::Timestamp::from(std::time::SystemTime::now());
+        let image = Image {
+            name: name.to_owned(),
+            labels: HashMap::new(),
+            target: Some(to_ctr(target)),
+            created_at: Some(now),
+            updated_at: Some(now),
+        };
+        let created = self
+            .client
+            .images()
+            .create(with_lease(
+                namespace,
+                Some(lease),
+                CreateImageRequest {
+                    image: Some(image.clone()),
+                    source_date_epoch: None,
+                },
+            ))
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(s) if s.code() == Code::AlreadyExists => {
+                self.client
+                    .images()
+                    .update(with_lease(
+                        namespace,
+                        Some(lease),
+                        UpdateImageRequest {
+                            image: Some(image),
+                            update_mask: Some(prost_types::FieldMask {
+                                paths: vec!["target".to_owned()],
+                            }),
+                            source_date_epoch: None,
+                        },
+                    ))
+                    .await
+                    .map_err(|s| Error::containerd(format!("updating image {name}"), s))?;
+                Ok(())
+            }
+            Err(s) => Err(Error::containerd(format!("creating image {name}"), s)),
+        }
+    }
+
+    async fn write_blob(
+        &self,
+        namespace: &str,
+        lease: &str,
+        digest: &str,
+        data: &[u8],
+        labels: HashMap<String, String>,
+    ) -> Result<()> {
+        let exists = self
+            .client
+            .content()
+            .info(in_namespace(
+                namespace,
+                InfoRequest {
+                    digest: digest.to_owned(),
+                },
+            ))
+            .await;
+        if exists.is_ok() {
+            self.protect(namespace, lease, digest).await?;
+            return self.set_labels(namespace, lease, digest, labels).await;
+        }
+        let reference = format!("faas-{}-{}", digest.replace(':', "-"), unique());
+        let total = data.len() as i64;
+        let mut requests = Vec::new();
+        let mut offset = 0usize;
+        for chunk in data.chunks(CHUNK) {
+            requests.push(WriteContentRequest {
+                action: WriteAction::Write as i32,
+                r#ref: reference.clone(),
+                total,
+                expected: digest.to_owned(),
+                offset: offset as i64,
+                data: chunk.to_vec(),
+                labels: HashMap::new(),
+            });
+            offset += chunk.len();
+        }
+        requests.push(WriteContentRequest {
+            action: WriteAction::Commit as i32,
+            r#ref: reference,
+            total,
+            expected: digest.to_owned(),
+            offset: total,
+            data: Vec::new(),
+            labels: labels.clone(),
+        });
+        let written = self
+            .client
+            .content()
+            .write(with_lease(
+                namespace,
+                Some(lease),
+                futures_util::stream::iter(requests),
+            ))
+            .await;
+        match written {
+            Ok(resp) => {
+                let mut stream = resp.into_inner();
+                loop {
+                    match stream.message().await {
+                        Ok(Some(_)) => continue,
+                        Ok(None) => break,
+                        Err(s) if s.code() == Code::AlreadyExists => break,
+                        Err(s) => {
+                            return Err(Error::containerd(format!("writing blob {digest}"), s))
+                        }
+                    }
+                }
+                // Set the GC labels explicitly: they are what keeps the layers and snapshots
+                // of the image alive once the lease is gone.
+                self.set_labels(namespace, lease, digest, labels).await
+            }
+            Err(s) if s.code() == Code::AlreadyExists => {
+                self.protect(namespace, lease, digest).await
+            }
+            Err(s) => Err(Error::containerd(format!("writing blob {digest}"), s)),
+        }
+    }
+
+    async fn set_labels(
+        &self,
+        namespace: &str,
+        lease: &str,
+        digest: &str,
+        labels: HashMap<String, String>,
+    ) -> Result<()> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        let paths = labels.keys().map(|k| format!("labels.{k}")).collect();
+        self.client
+            .content()
+            .update(with_lease(
+                namespace,
+                Some(lease),
+                UpdateRequest {
+                    info: Some(Info {
+                        digest: digest.to_owned(),
+                        size: 0,
+                        created_at: None,
+                        updated_at: None,
+                        labels,
+                    }),
+                    update_mask: Some(prost_types::FieldMask { paths }),
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("labelling blob {digest}"), s))?;
+        Ok(())
+    }
+
+    async fn protect(&self, namespace: &str, lease: &str, digest: &str) -> Result<()> {
+        self.client
+            .leases()
+            .add_resource(in_namespace(
+                namespace,
+                AddResourceRequest {
+                    id: lease.to_owned(),
+                    resource: Some(Resource {
+                        id: digest.to_owned(),
+                        r#type: "content".to_owned(),
+                    }),
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("leasing blob {digest}"), s))?;
+        Ok(())
+    }
+
+    /// Applies each layer not yet unpacked, base first.
+    async fn unpack(
+        &self,
+        namespace: &str,
+        lease: &str,
+        layers: &[Descriptor],
+        config: &ImageConfig,
+    ) -> Result<()> {
+        let chains = chain_ids(&config.rootfs.diff_ids);
+        let mut parent = String::new();
+        for (i, layer) in layers.iter().enumerate() {
+            let chain = &chains[i];
+            if self.snapshot_exists(namespace, chain).await? {
+                parent = chain.clone();
+                continue;
+            }
+            let key = format!("extract-{}-{}", unique(), chain);
+            let result = self
+                .apply_layer(
+                    namespace,
+                    lease,
+                    &key,
+                    &parent,
+                    chain,
+                    layer,
+                    &config.rootfs.diff_ids[i],
+                )
+                .await;
+            if let Err(e) = result {
+                let _ = self
+                    .client
+                    .snapshots()
+                    .remove(in_namespace(
+                        namespace,
+                        RemoveSnapshotRequest {
+                            snapshotter: self.snapshotter.clone(),
+                            key,
+                        },
+                    ))
+                    .await;
+                return Err(e);
+            }
+            parent = chain.clone();
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_layer(
+        &self,
+        namespace: &str,
+        lease: &str,
+        key: &str,
+        parent: &str,
+        chain: &str,
+        layer: &Descriptor,
+        diff_id: &str,
+    ) -> Result<()> {
+        let mounts = self
+            .client
+            .snapshots()
+            .prepare(with_lease(
+                namespace,
+                Some(lease),
+                PrepareSnapshotRequest {
+                    snapshotter: self.snapshotter.clone(),
+                    key: key.to_owned(),
+                    parent: parent.to_owned(),
+                    labels: HashMap::new(),
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("preparing snapshot {key}"), s))?
+            .into_inner()
+            .mounts;
+        let applied = self
+            .client
+            .diff()
+            .apply(with_lease(
+                namespace,
+                Some(lease),
+                ApplyRequest {
+                    diff: Some(to_ctr(layer)),
+                    mounts,
+                    payloads: HashMap::new(),
+                    sync_fs: false,
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("applying layer {}", layer.digest), s))?
+            .into_inner()
+            .applied
+            .map(|d| d.digest)
+            .unwrap_or_default();
+        if applied != diff_id {
+            return Err(Error::BadImage(format!(
+                "layer {} unpacked to {applied}, the config says {diff_id}",
+                layer.digest
+            )));
+        }
+        match self
+            .client
+            .snapshots()
+            .commit(with_lease(
+                namespace,
+                Some(lease),
+                CommitSnapshotRequest {
+                    snapshotter: self.snapshotter.clone(),
+                    name: chain.to_owned(),
+                    key: key.to_owned(),
+                    labels: HashMap::new(),
+                },
+            ))
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Unpacked concurrently by someone else: theirs is as good as ours.
+            Err(s) if s.code() == Code::AlreadyExists => {
+                let _ = self
+                    .client
+                    .snapshots()
+                    .remove(in_namespace(
+                        namespace,
+                        RemoveSnapshotRequest {
+                            snapshotter: self.snapshotter.clone(),
+                            key: key.to_owned(),
+                        },
+                    ))
+                    .await;
+                Ok(())
+            }
+            Err(s) => Err(Error::containerd(format!("committing snapshot {chain}"), s)),
+        }
+    }
+
+    /// Whether snapshot `key` exists.
+    pub async fn snapshot_exists(&self, namespace: &str, key: &str) -> Result<bool> {
+        match self
+            .client
+            .snapshots()
+            .stat(in_namespace(
+                namespace,
+                StatSnapshotRequest {
+                    snapshotter: self.snapshotter.clone(),
+                    key: key.to_owned(),
+                },
+            ))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(s) if s.code() == Code::NotFound => Ok(false),
+            Err(s) => Err(Error::containerd(format!("looking up snapshot {key}"), s)),
+        }
+    }
+
+    /// The stored, unpacked image `name`, or `None` when it is absent or not fully unpacked.
+    pub async fn get(&self, namespace: &str, name: &str) -> Result<Option<StoredImage>> {
+        let image = match self
+            .client
+            .images()
+            .get(in_namespace(
+                namespace,
+                GetImageRequest {
+                    name: name.to_owned(),
+                },
+            ))
+            .await
+        {
+            Ok(r) => r.into_inner().image,
+            Err(s) if s.code() == Code::NotFound => return Ok(None),
+            Err(s) => return Err(Error::containerd(format!("looking up image {name}"), s)),
+        };
+        let Some(target) = image.and_then(|i| i.target) else {
+            return Ok(None);
+        };
+        let mut manifest_digest = target.digest.clone();
+        let mut body = match self.read_blob(namespace, &manifest_digest).await {
+            Ok(b) => b,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if is_index(&target.media_type, &body) {
+            let index: Index = parse_json("image index", &body)?;
+            manifest_digest = pick_platform(&index, node_architecture())?.digest.clone();
+            body = match self.read_blob(namespace, &manifest_digest).await {
+                Ok(b) => b,
+                Err(e) if e.is_not_found() => return Ok(None),
+                Err(e) => return Err(e),
+            };
+        }
+        let manifest: Manifest = parse_json("image manifest", &body)?;
+        let config: ImageConfig = match self.read_blob(namespace, &manifest.config.digest).await {
+            Ok(b) => parse_json("image config", &b)?,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let top = chain_ids(&config.rootfs.diff_ids).pop().unwrap_or_default();
+        if !self.snapshot_exists(namespace, &top).await? {
+            return Ok(None);
+        }
+        Ok(Some(StoredImage {
+            name: name.to_owned(),
+            config,
+            top_chain_id: top,
+        }))
+    }
+
+    async fn read_blob(&self, namespace: &str, digest: &str) -> Result<Vec<u8>> {
+        let mut stream = self
+            .client
+            .content()
+            .read(in_namespace(
+                namespace,
+                ReadContentRequest {
+                    digest: digest.to_owned(),
+                    offset: 0,
+                    size: 0,
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("reading blob {digest}"), s))?
+            .into_inner();
+        let mut out = Vec::new();
+        while let Some(m) = stream
+            .message()
+            .await
+            .map_err(|s| Error::containerd(format!("reading blob {digest}"), s))?
+        {
+            out.extend_from_slice(&m.data);
+        }
+        Ok(out)
+    }
+}
+
+/// A process-unique token for names of temporary objects.
+pub(crate) fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{:08x}-{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}

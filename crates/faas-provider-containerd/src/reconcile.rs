@@ -1,0 +1,265 @@
+//! Bringing the running tasks in line with the desired state: at start (adopt running replicas
+//! of persisted functions, remove strays) and then every `reconcile_interval` (restart crashed
+//! replicas with back-off, create missing ones, remove extras). Task exits are found by listing
+//! tasks, one call per namespace and round.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Weak};
+
+use faas_core::FunctionRef;
+use tokio::time::Instant;
+
+use crate::error::Result;
+use crate::provider::Inner;
+use crate::replica::{Backoff, Slot};
+use crate::state::ReplicaRecord;
+
+/// Runs the reconciler until the provider is dropped.
+pub(crate) fn spawn_loop(inner: Weak<Inner>) {
+    tokio::spawn(async move {
+        loop {
+            let interval = match inner.upgrade() {
+                Some(i) => i.config.reconcile_interval,
+                None => return,
+            };
+            tokio::time::sleep(interval).await;
+            let Some(inner) = inner.upgrade() else { return };
+            let functions: Vec<FunctionRef> = inner.table().keys().cloned().collect();
+            for f in functions {
+                // A function being deployed, updated or deleted is left to that operation.
+                let lock = inner.op_lock(&f);
+                let Ok(_guard) = lock.try_lock() else {
+                    continue;
+                };
+                if let Err(e) = inner.reconcile_locked(&f).await {
+                    tracing::warn!(function = %f, error = %crate::error::error_chain(&e), "reconciling");
+                }
+            }
+        }
+    });
+}
+
+impl Inner {
+    /// Reconciles one function now, waiting for other operations on it.
+    pub(crate) async fn reconcile_function(self: &Arc<Self>, f: &FunctionRef) -> Result<()> {
+        let lock = self.op_lock(f);
+        let _guard = lock.lock().await;
+        self.reconcile_locked(f).await
+    }
+
+    /// Reconciles one function; the caller holds its operation lock.
+    async fn reconcile_locked(self: &Arc<Self>, f: &FunctionRef) -> Result<()> {
+        let tasks = self.runner.tasks(&f.namespace).await?;
+        let Some((record, prepared)) = self
+            .table()
+            .get(f)
+            .map(|s| (s.record.clone(), s.prepared.clone()))
+        else {
+            return Ok(());
+        };
+        let prepared = match prepared {
+            Some(p) => p,
+            None => {
+                let p = Arc::new(self.prepare(&record.deployment).await?);
+                if let Some(s) = self.table().get_mut(f) {
+                    s.prepared = Some(Arc::clone(&p));
+                }
+                p
+            }
+        };
+        let ns = f.namespace.as_str();
+
+        // Crashed replicas: free their network and task, restart after the back-off.
+        for r in record.replica_records.values() {
+            let alive = tasks
+                .get(&r.id)
+                .is_some_and(|t| t.running && Some(t.pid) == r.pid);
+            if alive {
+                continue;
+            }
+            let due = {
+                let mut table = self.table();
+                let Some(slot) = table.get_mut(f) else {
+                    return Ok(());
+                };
+                slot.set_ready(&r.id, None);
+                slot.backoff
+                    .get(&r.id)
+                    .is_none_or(|b| Instant::now() >= b.next)
+            };
+            if !due {
+                continue;
+            }
+            if r.pid.is_some() {
+                tracing::warn!(replica = %r.id, "replica exited; restarting");
+                self.runner
+                    .stop_task(ns, &r.id, r.pid, r.cni_result.as_ref())
+                    .await;
+            }
+            let restarted = self
+                .runner
+                .restart(ns, &r.id, &self.logs.file(ns, &r.id))
+                .await;
+            let mut table = self.table();
+            let Some(slot) = table.get_mut(f) else {
+                return Ok(());
+            };
+            let attempts = slot.backoff.get(&r.id).map_or(0, |b| b.attempts + 1);
+            slot.backoff.insert(
+                r.id.clone(),
+                Backoff {
+                    attempts,
+                    next: Instant::now() + Backoff::delay(attempts),
+                },
+            );
+            let updated = match restarted {
+                Ok(t) => ReplicaRecord {
+                    pid: Some(t.pid),
+                    cni_result: Some(t.cni_result),
+                    addr: Some(t.addr),
+                    ..r.clone()
+                },
+                Err(e) => {
+                    tracing::warn!(replica = %r.id, error = %crate::error::error_chain(&e), "restarting replica");
+                    ReplicaRecord {
+                        pid: None,
+                        cni_result: None,
+                        addr: None,
+                        ..r.clone()
+                    }
+                }
+            };
+            slot.record
+                .replica_records
+                .insert(r.id.clone(), updated.clone());
+            drop(table);
+            self.persist(f)?;
+            if updated.pid.is_some() {
+                self.spawn_probe(f.clone(), updated);
+            }
+        }
+
+        // Count: create missing replicas, remove extras (not-ready ones first, newest first).
+        loop {
+            let (have, want, next_id, generation, victim) = {
+                let table = self.table();
+                let Some(slot) = table.get(f) else {
+                    return Ok(());
+                };
+                let victim = pick_victim(slot);
+                (
+                    slot.record.replica_records.len() as u64,
+                    slot.record.replicas,
+                    slot.next_replica_id(slot.record.generation),
+                    slot.record.generation,
+                    victim,
+                )
+            };
+            if have < want {
+                let r = self
+                    .create_replica(&record.deployment, &prepared, generation, &next_id)
+                    .await?;
+                if let Some(slot) = self.table().get_mut(f) {
+                    slot.record.replica_records.insert(r.id.clone(), r.clone());
+                }
+                self.persist(f)?;
+                self.spawn_probe(f.clone(), r);
+            } else if have > want {
+                let Some(r) = victim else { break };
+                if let Some(slot) = self.table().get_mut(f) {
+                    slot.set_ready(&r.id, None);
+                    slot.record.replica_records.remove(&r.id);
+                    slot.backoff.remove(&r.id);
+                }
+                self.persist(f)?;
+                self.destroy_replica(ns, &r).await;
+            } else {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// At start: load persisted functions, adopt their running replicas, and remove containers
+    /// of OpenFaaS namespaces that no record claims.
+    pub(crate) async fn restore(self: &Arc<Self>) {
+        let records = self.state.load_all();
+        let mut claimed: HashSet<(String, String)> = HashSet::new();
+        let mut namespaces: HashSet<String> = HashSet::new();
+        for record in records {
+            let f = record.deployment.function_ref();
+            namespaces.insert(f.namespace.clone());
+            for id in record.replica_records.keys() {
+                claimed.insert((f.namespace.clone(), id.clone()));
+            }
+            let prepared = match self.prepare(&record.deployment).await {
+                Ok(p) => Some(Arc::new(p)),
+                Err(e) => {
+                    tracing::warn!(function = %f, error = %crate::error::error_chain(&e), "preparing a restored function; will retry");
+                    None
+                }
+            };
+            let tasks = self.runner.tasks(&f.namespace).await.unwrap_or_default();
+            let existing: HashSet<String> = self
+                .runner
+                .function_containers(&f.namespace)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            let mut slot = Slot::new(record.clone(), prepared);
+            let mut adopted = Vec::new();
+            for r in record.replica_records.values() {
+                if !existing.contains(&r.id) {
+                    // The container is gone (removed by hand): release its address.
+                    self.runner
+                        .stop_task(&f.namespace, &r.id, None, r.cni_result.as_ref())
+                        .await;
+                    slot.record.replica_records.remove(&r.id);
+                    continue;
+                }
+                if tasks
+                    .get(&r.id)
+                    .is_some_and(|t| t.running && Some(t.pid) == r.pid)
+                {
+                    adopted.push(r.clone());
+                }
+            }
+            tracing::info!(function = %f, adopted = adopted.len(), desired = record.replicas, "restored");
+            self.table().insert(f.clone(), slot);
+            let _ = self.persist(&f);
+            for r in adopted {
+                self.spawn_probe(f.clone(), r);
+            }
+        }
+        if let Ok(list) = self.namespaces.list().await {
+            namespaces.extend(list.into_iter().map(|(n, _)| n));
+        }
+        for ns in namespaces {
+            let Ok(containers) = self.runner.function_containers(&ns).await else {
+                continue;
+            };
+            let tasks: HashMap<_, _> = self.runner.tasks(&ns).await.unwrap_or_default();
+            for (id, function) in containers {
+                if claimed.contains(&(ns.clone(), id.clone())) {
+                    continue;
+                }
+                tracing::warn!(namespace = %ns, replica = %id, %function, "removing a replica no record claims");
+                let pid = tasks.get(&id).map(|t| t.pid);
+                self.runner.destroy(&ns, &id, pid, None).await;
+            }
+        }
+    }
+}
+
+/// The replica to remove when scaling down: a not-ready one if any, else the newest id.
+fn pick_victim(slot: &Slot) -> Option<ReplicaRecord> {
+    let records = &slot.record.replica_records;
+    records
+        .values()
+        .rev()
+        .find(|r| !slot.ready.contains_key(&r.id))
+        .or_else(|| records.values().next_back())
+        .cloned()
+}

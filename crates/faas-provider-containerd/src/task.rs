@@ -1,0 +1,444 @@
+//! One replica's containerd objects: snapshot, container and task, joined to the CNI network
+//! (containerd.md §9.4). Creation rolls back whatever it made when a later step fails; teardown
+//! is SIGTERM, grace, SIGKILL, wait, then CNI DEL and deletes (§5).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use containerd_client::services::v1::container::Runtime;
+use containerd_client::services::v1::snapshots::{
+    MountsRequest, PrepareSnapshotRequest, RemoveSnapshotRequest,
+};
+use containerd_client::services::v1::{
+    Container, CreateContainerRequest, CreateTaskRequest, DeleteContainerRequest,
+    DeleteTaskRequest, KillRequest, ListContainersRequest, ListTasksRequest, StartRequest,
+    WaitRequest,
+};
+use containerd_client::tonic::Code;
+use containerd_client::types::Mount;
+use serde_json::Value;
+
+use crate::client::{in_namespace, Containerd};
+use crate::cni::Cni;
+use crate::error::{Error, Result};
+
+/// Container label: the function a replica belongs to.
+pub const LABEL_FUNCTION: &str = "com.openfaas.internal.function";
+/// Container label: the deployment generation a replica runs.
+pub const LABEL_GENERATION: &str = "com.openfaas.internal.generation";
+/// Container label prefix carrying the function's annotations.
+pub const ANNOTATION_PREFIX: &str = "com.openfaas.annotations.";
+
+const SPEC_TYPE_URL: &str = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
+const RUNTIME: &str = "io.containerd.runc.v2";
+
+/// A task's state as the reconciler needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskState {
+    /// The task's pid.
+    pub pid: u32,
+    /// Whether it is running (or paused), as opposed to created or stopped.
+    pub running: bool,
+}
+
+/// A replica that was just started.
+#[derive(Debug, Clone)]
+pub struct StartedTask {
+    /// Its pid.
+    pub pid: u32,
+    /// The CNI ADD result.
+    pub cni_result: Value,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+/// What a new replica container is made of.
+#[derive(Debug, Clone)]
+pub struct ContainerSpec<'a> {
+    /// Container id.
+    pub id: &'a str,
+    /// The image name.
+    pub image: &'a str,
+    /// The snapshot parent (the image's top chain ID).
+    pub parent_snapshot: &'a str,
+    /// The OCI spec JSON.
+    pub spec: &'a Value,
+    /// Container labels.
+    pub labels: HashMap<String, String>,
+    /// Where stdout and stderr go.
+    pub log_file: &'a Path,
+}
+
+/// Creates, starts, stops and deletes replicas in one containerd.
+#[derive(Debug, Clone)]
+pub struct TaskRunner {
+    client: Containerd,
+    cni: Cni,
+    snapshotter: String,
+    port: u16,
+    grace: Duration,
+}
+
+impl TaskRunner {
+    /// A runner on `client`, joining replicas to `cni`.
+    pub fn new(
+        client: Containerd,
+        cni: Cni,
+        snapshotter: String,
+        port: u16,
+        grace: Duration,
+    ) -> Self {
+        Self {
+            client,
+            cni,
+            snapshotter,
+            port,
+            grace,
+        }
+    }
+
+    /// The mounts a snapshot `parent` would give, for reading files of the image (its users):
+    /// a temporary view is prepared and removed.
+    pub async fn image_mounts(&self, ns: &str, parent: &str) -> Result<Vec<Mount>> {
+        let key = format!("faas-view-{}", crate::image::store::unique());
+        let mounts = self
+            .client
+            .snapshots()
+            .view(in_namespace(
+                ns,
+                containerd_client::services::v1::snapshots::ViewSnapshotRequest {
+                    snapshotter: self.snapshotter.clone(),
+                    key: key.clone(),
+                    parent: parent.to_owned(),
+                    labels: HashMap::new(),
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd("viewing the image", s))?
+            .into_inner()
+            .mounts;
+        self.remove_snapshot(ns, &key).await;
+        Ok(mounts)
+    }
+
+    /// Creates the snapshot, container and task of a replica and starts it on the network.
+    /// On failure, nothing of it is left.
+    pub async fn create(&self, ns: &str, c: &ContainerSpec<'_>) -> Result<StartedTask> {
+        let mounts = self
+            .client
+            .snapshots()
+            .prepare(in_namespace(
+                ns,
+                PrepareSnapshotRequest {
+                    snapshotter: self.snapshotter.clone(),
+                    key: c.id.to_owned(),
+                    parent: c.parent_snapshot.to_owned(),
+                    labels: HashMap::new(),
+                },
+            ))
+            .await
+            .map_err(|s| match s.code() {
+                Code::AlreadyExists => {
+                    Error::AlreadyExists(format!("replica {} already exists", c.id))
+                }
+                _ => Error::containerd(format!("preparing the snapshot of {}", c.id), s),
+            })?
+            .into_inner()
+            .mounts;
+        let container = Container {
+            id: c.id.to_owned(),
+            labels: c.labels.clone(),
+            image: c.image.to_owned(),
+            runtime: Some(Runtime {
+                name: RUNTIME.to_owned(),
+                options: None,
+            }),
+            spec: Some(prost_types::Any {
+                type_url: SPEC_TYPE_URL.to_owned(),
+                value: serde_json::to_vec(c.spec).unwrap_or_default(),
+            }),
+            snapshotter: self.snapshotter.clone(),
+            snapshot_key: c.id.to_owned(),
+            created_at: None,
+            updated_at: None,
+            extensions: HashMap::new(),
+            sandbox: String::new(),
+        };
+        if let Err(s) = self
+            .client
+            .containers()
+            .create(in_namespace(
+                ns,
+                CreateContainerRequest {
+                    container: Some(container),
+                },
+            ))
+            .await
+        {
+            self.remove_snapshot(ns, c.id).await;
+            return Err(Error::containerd(format!("creating container {}", c.id), s));
+        }
+        match self.start_task(ns, c.id, mounts, c.log_file).await {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                self.delete_container(ns, c.id).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts a new task on an existing container (a restart after a crash).
+    pub async fn restart(&self, ns: &str, id: &str, log_file: &Path) -> Result<StartedTask> {
+        self.delete_task(ns, id).await;
+        let mounts = self
+            .client
+            .snapshots()
+            .mounts(in_namespace(
+                ns,
+                MountsRequest {
+                    snapshotter: self.snapshotter.clone(),
+                    key: id.to_owned(),
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("mounts of {id}"), s))?
+            .into_inner()
+            .mounts;
+        self.start_task(ns, id, mounts, log_file).await
+    }
+
+    async fn start_task(
+        &self,
+        ns: &str,
+        id: &str,
+        rootfs: Vec<Mount>,
+        log_file: &Path,
+    ) -> Result<StartedTask> {
+        let log = format!("file://{}", log_file.display());
+        let pid = self
+            .client
+            .tasks()
+            .create(in_namespace(
+                ns,
+                CreateTaskRequest {
+                    container_id: id.to_owned(),
+                    rootfs,
+                    stdin: String::new(),
+                    stdout: log.clone(),
+                    stderr: log,
+                    terminal: false,
+                    checkpoint: None,
+                    options: None,
+                    runtime_path: String::new(),
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("creating the task of {id}"), s))?
+            .into_inner()
+            .pid;
+        let (cni_result, addr) = match self.cni.add(id, pid, self.port).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.kill_and_delete_task(ns, id).await;
+                return Err(e);
+            }
+        };
+        if let Err(s) = self
+            .client
+            .tasks()
+            .start(in_namespace(
+                ns,
+                StartRequest {
+                    container_id: id.to_owned(),
+                    exec_id: String::new(),
+                },
+            ))
+            .await
+        {
+            self.cni.del(id, Some(pid), Some(&cni_result)).await;
+            self.kill_and_delete_task(ns, id).await;
+            return Err(Error::containerd(format!("starting the task of {id}"), s));
+        }
+        Ok(StartedTask {
+            pid,
+            cni_result,
+            addr,
+        })
+    }
+
+    /// Stops and removes a replica entirely: network, task, container, snapshot. Absent parts
+    /// are skipped; errors are logged (this is cleanup and must go as far as it can).
+    pub async fn destroy(&self, ns: &str, id: &str, pid: Option<u32>, cni_result: Option<&Value>) {
+        self.stop_task(ns, id, pid, cni_result).await;
+        self.delete_container(ns, id).await;
+    }
+
+    /// Stops a replica's task and frees its network, keeping the container.
+    pub async fn stop_task(
+        &self,
+        ns: &str,
+        id: &str,
+        pid: Option<u32>,
+        cni_result: Option<&Value>,
+    ) {
+        // CNI DEL while the network namespace still exists (the iptables rules are found
+        // through the interface), then stop the process.
+        self.cni.del(id, pid, cni_result).await;
+        self.kill_and_delete_task(ns, id).await;
+    }
+
+    async fn kill_and_delete_task(&self, ns: &str, id: &str) {
+        let mut tasks = self.client.tasks();
+        let wait = {
+            let mut t = self.client.tasks();
+            let req = in_namespace(
+                ns,
+                WaitRequest {
+                    container_id: id.to_owned(),
+                    exec_id: String::new(),
+                },
+            );
+            tokio::spawn(async move { t.wait(req).await })
+        };
+        let kill = |signal: u32| {
+            in_namespace(
+                ns,
+                KillRequest {
+                    container_id: id.to_owned(),
+                    exec_id: String::new(),
+                    signal,
+                    all: true,
+                },
+            )
+        };
+        match tasks.kill(kill(15)).await {
+            Err(s) if s.code() == Code::NotFound => {
+                wait.abort();
+                return;
+            }
+            _ => {}
+        }
+        let mut wait = wait;
+        if tokio::time::timeout(self.grace, &mut wait).await.is_err() {
+            let _ = tasks.kill(kill(9)).await;
+            if tokio::time::timeout(Duration::from_secs(10), &mut wait)
+                .await
+                .is_err()
+            {
+                wait.abort();
+                tracing::warn!(replica = id, "task did not exit after SIGKILL");
+            }
+        }
+        self.delete_task(ns, id).await;
+    }
+
+    async fn delete_task(&self, ns: &str, id: &str) {
+        for attempt in 0..20 {
+            match self
+                .client
+                .tasks()
+                .delete(in_namespace(
+                    ns,
+                    DeleteTaskRequest {
+                        container_id: id.to_owned(),
+                    },
+                ))
+                .await
+            {
+                Ok(_) => return,
+                Err(s) if s.code() == Code::NotFound => return,
+                Err(s) => {
+                    if attempt == 19 {
+                        tracing::warn!(replica = id, error = %s, "deleting task");
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    async fn delete_container(&self, ns: &str, id: &str) {
+        match self
+            .client
+            .containers()
+            .delete(in_namespace(
+                ns,
+                DeleteContainerRequest { id: id.to_owned() },
+            ))
+            .await
+        {
+            Ok(_) => {}
+            Err(s) if s.code() == Code::NotFound => {}
+            Err(s) => tracing::warn!(replica = id, error = %s, "deleting container"),
+        }
+        self.remove_snapshot(ns, id).await;
+    }
+
+    async fn remove_snapshot(&self, ns: &str, key: &str) {
+        match self
+            .client
+            .snapshots()
+            .remove(in_namespace(
+                ns,
+                RemoveSnapshotRequest {
+                    snapshotter: self.snapshotter.clone(),
+                    key: key.to_owned(),
+                },
+            ))
+            .await
+        {
+            Ok(_) => {}
+            Err(s) if s.code() == Code::NotFound => {}
+            Err(s) => tracing::warn!(snapshot = key, error = %s, "removing snapshot"),
+        }
+    }
+
+    /// The tasks of namespace `ns`, by container id.
+    pub async fn tasks(&self, ns: &str) -> Result<HashMap<String, TaskState>> {
+        let tasks = self
+            .client
+            .tasks()
+            .list(in_namespace(
+                ns,
+                ListTasksRequest {
+                    filter: String::new(),
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("listing tasks in {ns}"), s))?
+            .into_inner()
+            .tasks;
+        Ok(tasks
+            .into_iter()
+            .map(|t| {
+                // 2 = running, 4 = paused, 5 = pausing.
+                let running = matches!(t.status, 2 | 4 | 5);
+                (
+                    t.id,
+                    TaskState {
+                        pid: t.pid,
+                        running,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// The ids of the containers of namespace `ns` that belong to a function, with its name.
+    pub async fn function_containers(&self, ns: &str) -> Result<Vec<(String, String)>> {
+        let containers = self
+            .client
+            .containers()
+            .list(in_namespace(ns, ListContainersRequest { filters: vec![] }))
+            .await
+            .map_err(|s| Error::containerd(format!("listing containers in {ns}"), s))?
+            .into_inner()
+            .containers;
+        Ok(containers
+            .into_iter()
+            .filter_map(|c| Some((c.id, c.labels.get(LABEL_FUNCTION)?.clone())))
+            .collect())
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests against a real containerd, CNI plugins and a local registry, started by
+//! `scripts/services/*.sh` when `FAAS_CONTAINERD_SOCK` / `FAAS_REGISTRY_ADDR` are not given.
+//! Without root or containerd each test prints one `skip:` line, unless
+//! `FAAS_REQUIRE_SERVICES=1`.
+
+mod images;
+mod lifecycle;
+mod restart;
+mod support;
