@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p faas-bench -- gateway [--seconds 5] [--repeat 3]
+//! cargo run --release -p faas-bench -- queue [--calls 20000] [--rate 500]
 //! ```
 //! Each scenario starts what it measures as separate processes on loopback (this same binary
 //! with a hidden subcommand), drives them with the closed-loop load generator of [`load`], and
@@ -12,6 +13,7 @@
 mod gateway;
 mod load;
 mod process;
+mod queue;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,8 @@ struct Cli {
 enum Command {
     /// Requests/s and p50/p99 of a trivial upstream, directly and through the gateway.
     Gateway(gateway::Args),
+    /// End-to-end queued invocations/s and publish → callback latency through JetStream.
+    Queue(queue::Args),
     /// (internal) Serve a trivial echo upstream and print its address.
     #[command(hide = true)]
     Upstream,
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gateway(args) => gateway::run(args),
+        Command::Queue(args) => queue::run(args),
         Command::Upstream => gateway::serve_upstream(),
         Command::GatewayServer { upstream } => gateway::serve_gateway(upstream),
     };
