@@ -2,6 +2,7 @@
 
 mod async_invoke;
 mod auth;
+mod example_provider;
 mod functions;
 mod logs;
 mod namespaces;
