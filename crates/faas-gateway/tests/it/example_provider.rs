@@ -81,6 +81,7 @@ fn echo_server_script() -> PathBuf {
 }
 
 #[tokio::test]
+#[allow(clippy::print_stderr)] // the skip line a test prints when python3 is missing
 async fn process_provider_serves_deploy_invoke_scale_delete() {
     if std::process::Command::new("python3")
         .arg("--version")
