@@ -98,7 +98,7 @@ async fn run(cli: Cli) -> ExitCode {
         Err(error) => return bad_config(&format!("no in-cluster config or KUBECONFIG: {error}")),
     };
     let config = ProviderConfig {
-        function_namespace: cli.namespace,
+        function_namespace: cli.namespace.clone(),
         multi_namespace: cli.multi_namespace,
         image_pull_policy: cli.image_pull_policy,
         run_as_non_root: cli.run_as_non_root,
@@ -116,6 +116,7 @@ async fn run(cli: Cli) -> ExitCode {
     tracing::info!(address = %cli.listen, config = ?provider.config(), "faas-k8s listening");
     let gateway_config = GatewayConfig {
         auth,
+        default_namespace: cli.namespace.clone(),
         ..Default::default()
     };
     match faas_gateway::serve(

@@ -99,11 +99,18 @@ impl FunctionRef {
     /// Parses an invocation path segment: `name` or `name.namespace`, split at the **last** dot
     /// (api.md §10.1). A segment ending in a dot keeps the default namespace.
     pub fn parse_segment(segment: &str) -> Self {
-        match segment.rsplit_once('.') {
-            Some((name, ns)) if !ns.is_empty() => Self::new(name, Some(ns)),
-            Some((name, _)) => Self::new(name, None),
-            None => Self::new(segment, None),
-        }
+        Self::parse_segment_in(segment, DEFAULT_NAMESPACE)
+    }
+
+    /// Like [`FunctionRef::parse_segment`], with `default_namespace` for a segment that names
+    /// none (a gateway configured with another function namespace, api.md §14).
+    pub fn parse_segment_in(segment: &str, default_namespace: &str) -> Self {
+        let (name, namespace) = match segment.rsplit_once('.') {
+            Some((name, ns)) if !ns.is_empty() => (name, ns),
+            Some((name, _)) => (name, default_namespace),
+            None => (segment, default_namespace),
+        };
+        Self::new(name, Some(namespace))
     }
 
     /// Checks both the name and the namespace.
@@ -178,6 +185,14 @@ mod tests {
         assert_eq!(
             FunctionRef::parse_segment("echo.").namespace,
             DEFAULT_NAMESPACE
+        );
+        assert_eq!(
+            FunctionRef::parse_segment_in("echo", "team").namespace,
+            "team"
+        );
+        assert_eq!(
+            FunctionRef::parse_segment_in("echo.dev", "team").namespace,
+            "dev"
         );
         assert_eq!(FunctionRef::new("x", Some("")).namespace, DEFAULT_NAMESPACE);
         assert_eq!(

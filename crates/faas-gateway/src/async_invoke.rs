@@ -34,7 +34,7 @@ pub(crate) async fn accept(
     let Some(queue) = &shared.config.queue else {
         return Err(GatewayError::AsyncNotConfigured);
     };
-    let function = FunctionRef::parse_segment(target.segment);
+    let function = FunctionRef::parse_segment_in(target.segment, &shared.config.default_namespace);
     if let Err(e) = shared.provider.resolve(&function) {
         return Err(if e.is_not_found() {
             GatewayError::FunctionNotFound(function)

@@ -43,6 +43,9 @@ pub struct GatewayConfig {
     /// After shutdown is signalled, how long in-flight requests (and followed log streams) may
     /// run before their connections are dropped (default 30 s).
     pub drain_timeout: Duration,
+    /// The namespace of a request that names none (default `openfaas-fn`; upstream's
+    /// `function_namespace`, api.md §14). A faasd or faas-k8s on another function namespace sets it.
+    pub default_namespace: String,
 }
 
 impl Default for GatewayConfig {
@@ -58,6 +61,7 @@ impl Default for GatewayConfig {
             queue: None,
             async_body_limit: 8 << 20,
             system_body_limit: 8 << 20,
+            default_namespace: faas_core::DEFAULT_NAMESPACE.to_owned(),
             version: VersionInfo {
                 commit_message: None,
                 sha: "unknown".to_owned(),

@@ -86,7 +86,10 @@ impl Gateway {
         let routed = route(path);
         // The hot path first: no auth, no boxing beyond the stack's own.
         if let Route::Invoke(target) = routed {
-            let function = FunctionRef::parse_segment(target.segment);
+            let function = FunctionRef::parse_segment_in(
+                target.segment,
+                &self.shared.config.default_namespace,
+            );
             let rest_start = target.rest_start;
             let mut stack = self.invoke.clone();
             // Every layer of the stack is always ready (the pooled client queues internally),

@@ -1,7 +1,6 @@
 //! `/system/functions`, `/system/function/{name}` and `/system/scale-function/{name}`
 //! (api.md §5).
 
-use faas_core::name::namespace_or_default;
 use faas_core::{
     DeleteFunctionRequest, FunctionDeployment, FunctionRef, FunctionStatus, ScaleServiceRequest,
 };
@@ -22,7 +21,7 @@ pub(super) async fn list(
     shared: &Shared,
     parts: &Parts,
 ) -> Result<Response<GatewayBody>, GatewayError> {
-    let mut functions = shared.provider.list(query_namespace(parts)).await?;
+    let mut functions = shared.provider.list(query_namespace(shared, parts)).await?;
     for status in &mut functions {
         fill(shared, status);
     }
@@ -37,7 +36,7 @@ pub(super) async fn status(
 ) -> Result<Response<GatewayBody>, GatewayError> {
     let usage = query::param(parts.uri.query(), "usage")
         .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "TRUE" | "True" | "t"));
-    let function = FunctionRef::new(name, Some(&query_namespace(parts)));
+    let function = FunctionRef::new(name, Some(&query_namespace(shared, parts)));
     let mut status = shared.provider.get(function, usage).await?;
     fill(shared, &mut status);
     Ok(json(StatusCode::OK, &status))
@@ -78,7 +77,10 @@ async fn read_deployment(
     body: Incoming,
 ) -> Result<FunctionDeployment, GatewayError> {
     let bytes = read_limited(body, &parts.headers, shared.config.system_body_limit).await?;
-    let deployment: FunctionDeployment = parse_json(&bytes, "deployment request body")?;
+    let mut deployment: FunctionDeployment = parse_json(&bytes, "deployment request body")?;
+    if deployment.namespace.as_deref().is_none_or(str::is_empty) {
+        deployment.namespace = Some(shared.config.default_namespace.clone());
+    }
     deployment.validate()?;
     Ok(deployment)
 }
@@ -99,7 +101,7 @@ pub(super) async fn delete(
     }
     let namespace = match request.namespace.as_deref() {
         Some(ns) if !ns.is_empty() => ns.to_owned(),
-        _ => query_namespace(parts),
+        _ => query_namespace(shared, parts),
     };
     let function = FunctionRef::new(request.function_name, Some(&namespace));
     shared.provider.delete(function).await?;
@@ -132,9 +134,9 @@ pub(super) async fn scale(
     }
     let namespace = match request.namespace.as_deref() {
         Some(ns) if !ns.is_empty() => ns.to_owned(),
-        _ => query_namespace(parts),
+        _ => query_namespace(shared, parts),
     };
-    let function = FunctionRef::new(name, Some(namespace_or_default(Some(&namespace))));
+    let function = FunctionRef::new(name, Some(&namespace));
     shared.provider.scale(function, request.replicas).await?;
     Ok(empty(StatusCode::ACCEPTED))
 }

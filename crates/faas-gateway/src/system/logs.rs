@@ -2,7 +2,6 @@
 //! one JSON object per line, each sent as soon as the provider yields it.
 
 use bytes::Bytes;
-use faas_core::name::namespace_or_default;
 use faas_core::{LogMessage, LogRequest, LogStream};
 use futures_util::StreamExt as _;
 use http::header::{HeaderValue, CONTENT_TYPE};
@@ -22,7 +21,7 @@ pub(super) async fn logs(
     shared: &Shared,
     parts: &Parts,
 ) -> Result<Response<GatewayBody>, GatewayError> {
-    let request = parse_log_request(parts.uri.query())?;
+    let request = parse_log_request(parts.uri.query(), &shared.config.default_namespace)?;
     let stream = shared.provider.logs(request).await?;
     let mut response = Response::new(GatewayBody::stream(StreamBody::new(ndjson(stream))));
     response.headers_mut().insert(
@@ -56,7 +55,7 @@ fn line(message: &LogMessage) -> Bytes {
 
 /// The log request of a query: `name` required (400), `tail` an integer (≤ 0: no limit),
 /// `since` RFC 3339, `follow` a Go boolean; anything unparsable → 422.
-fn parse_log_request(q: Option<&str>) -> Result<LogRequest, GatewayError> {
+fn parse_log_request(q: Option<&str>, default_namespace: &str) -> Result<LogRequest, GatewayError> {
     let name = query::non_empty(q, "name")
         .ok_or_else(|| GatewayError::bad_request("the log request needs a function: add ?name="))?;
     let tail = match query::non_empty(q, "tail") {
@@ -84,7 +83,7 @@ fn parse_log_request(q: Option<&str>) -> Result<LogRequest, GatewayError> {
         }
     };
     Ok(LogRequest {
-        namespace: namespace_or_default(query::non_empty(q, "namespace").as_deref()).to_owned(),
+        namespace: query::non_empty(q, "namespace").unwrap_or_else(|| default_namespace.to_owned()),
         instance: query::non_empty(q, "instance"),
         name,
         tail,
@@ -100,14 +99,17 @@ mod tests {
 
     #[test]
     fn faas_cli_default_query() {
-        let r = parse_log_request(Some("follow=true&name=figlet&tail=-1")).unwrap();
+        let r = parse_log_request(Some("follow=true&name=figlet&tail=-1"), "openfaas-fn").unwrap();
         assert_eq!(r.name, "figlet");
         assert_eq!(r.namespace, "openfaas-fn");
         assert_eq!(r.tail, None);
         assert!(r.follow);
-        let r = parse_log_request(Some(
-            "name=a&namespace=dev&tail=5&since=2026-11-25T13:00:00Z&instance=a-1&follow=false",
-        ))
+        let r = parse_log_request(
+            Some(
+                "name=a&namespace=dev&tail=5&since=2026-11-25T13:00:00Z&instance=a-1&follow=false",
+            ),
+            "team",
+        )
         .unwrap();
         assert_eq!((r.namespace.as_str(), r.tail), ("dev", Some(5)));
         assert_eq!(r.instance.as_deref(), Some("a-1"));
@@ -116,13 +118,13 @@ mod tests {
 
     #[test]
     fn bad_queries() {
-        let code = |q| status_of(&parse_log_request(Some(q)).unwrap_err()).as_u16();
+        let code = |q| status_of(&parse_log_request(Some(q), "openfaas-fn").unwrap_err()).as_u16();
         assert_eq!(code("tail=1"), 400);
         assert_eq!(code("name="), 400);
         assert_eq!(code("name=a&tail=x"), 422);
         assert_eq!(code("name=a&since=yesterday"), 422);
         assert_eq!(code("name=a&follow=maybe"), 422);
-        let err = parse_log_request(Some("name=a&tail=x")).unwrap_err();
+        let err = parse_log_request(Some("name=a&tail=x"), "openfaas-fn").unwrap_err();
         assert!(err
             .to_string()
             .starts_with("could not parse the log request"));

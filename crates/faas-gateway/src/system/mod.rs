@@ -12,7 +12,6 @@ pub(crate) use info::metrics_response;
 
 use std::net::SocketAddr;
 
-use faas_core::name::namespace_or_default;
 use http::request::Parts;
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
@@ -64,7 +63,8 @@ pub(crate) async fn dispatch(
     result.unwrap_or_else(|e| error_response(&e))
 }
 
-/// The `namespace` query parameter, defaulted to `openfaas-fn`.
-fn query_namespace(parts: &Parts) -> String {
-    namespace_or_default(query::non_empty(parts.uri.query(), "namespace").as_deref()).to_owned()
+/// The `namespace` query parameter, defaulted to the gateway's default namespace.
+fn query_namespace(shared: &Shared, parts: &Parts) -> String {
+    query::non_empty(parts.uri.query(), "namespace")
+        .unwrap_or_else(|| shared.config.default_namespace.clone())
 }

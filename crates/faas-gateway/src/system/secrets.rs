@@ -18,7 +18,10 @@ pub(super) async fn list(
     shared: &Shared,
     parts: &Parts,
 ) -> Result<Response<GatewayBody>, GatewayError> {
-    let secrets = shared.provider.list_secrets(query_namespace(parts)).await?;
+    let secrets = shared
+        .provider
+        .list_secrets(query_namespace(shared, parts))
+        .await?;
     Ok(json(StatusCode::OK, &secrets))
 }
 
@@ -57,7 +60,7 @@ pub(super) async fn delete(
     validate_secret_name(&secret.name)?;
     let namespace = match secret.namespace.as_deref() {
         Some(ns) if !ns.is_empty() => ns.to_owned(),
-        _ => query_namespace(parts),
+        _ => query_namespace(shared, parts),
     };
     shared
         .provider
@@ -72,5 +75,9 @@ async fn read_secret(
     body: Incoming,
 ) -> Result<Secret, GatewayError> {
     let bytes = read_limited(body, &parts.headers, shared.config.system_body_limit).await?;
-    parse_json(&bytes, "secret request body")
+    let mut secret: Secret = parse_json(&bytes, "secret request body")?;
+    if secret.namespace.as_deref().is_none_or(str::is_empty) {
+        secret.namespace = Some(query_namespace(shared, parts));
+    }
+    Ok(secret)
 }

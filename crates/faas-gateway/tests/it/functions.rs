@@ -244,3 +244,65 @@ async fn invocation_count_and_service_count_come_from_the_gateway() {
         metrics.body
     );
 }
+
+#[tokio::test]
+async fn a_configured_default_namespace_applies_where_the_client_names_none() {
+    use faas_core::{FunctionRef, NamespaceRequest, Provider as _};
+
+    let gw = start_with(faas_gateway::GatewayConfig {
+        default_namespace: "team".to_owned(),
+        ..config()
+    })
+    .await;
+    gw.provider
+        .create_namespace(NamespaceRequest {
+            name: "team".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let a = gw
+        .admin(
+            Method::POST,
+            "/system/functions",
+            &json!({"service": "echo", "image": "i:1", "labels": {}, "annotations": {}})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(a.status, 202, "{}", a.body);
+    let addr = upstream(|_| async { reply(200, "hi") }).await;
+    gw.provider
+        .set_backend(&FunctionRef::new("echo", Some("team")), vec![addr]);
+
+    let a = gw.admin(Method::GET, "/system/functions", "").await;
+    assert_eq!(a.json()[0]["namespace"], "team");
+    let a = gw.admin(Method::GET, "/system/function/echo", "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = gw
+        .send(
+            Method::POST,
+            "/function/echo",
+            &[],
+            crate::support::no_body(),
+        )
+        .await;
+    assert_eq!((a.status.as_u16(), a.body.as_str()), (200, "hi"));
+    // Naming another namespace still works: openfaas-fn has no echo.
+    let a = gw
+        .send(
+            Method::POST,
+            "/function/echo.openfaas-fn",
+            &[],
+            crate::support::no_body(),
+        )
+        .await;
+    assert_eq!(a.status, 404);
+    let a = gw
+        .admin(
+            Method::DELETE,
+            "/system/functions",
+            r#"{"functionName":"echo"}"#,
+        )
+        .await;
+    assert_eq!(a.status, 202, "{}", a.body);
+}
