@@ -43,7 +43,24 @@ fn run_script(args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// Starts (or finds) the services while holding a lock on `svc/services.lock`: nextest runs each
+/// test in its own process, and two processes starting the registry at once would stop each
+/// other's.
 fn start_services() -> Result<Services, String> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("svc");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("services.lock"))
+        .map_err(|e| format!("opening the services lock: {e}"))?;
+    let _lock = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| format!("locking the services lock: {e}"))?;
+    start_services_locked()
+}
+
+fn start_services_locked() -> Result<Services, String> {
     use std::os::unix::fs::MetadataExt;
     // /proc/self belongs to the effective user.
     if std::fs::metadata("/proc/self")
