@@ -16,6 +16,11 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== static fwatchdog"
+# The watchdog of the base images the seed tests build (scripts/build-base-images.sh): built here,
+# before the tests run, so no test waits for a release build behind cargo's lock.
+bash scripts/build-fwatchdog.sh
+
 echo "== tests"
 if command -v cargo-nextest >/dev/null; then
   cargo nextest run --workspace --locked --no-fail-fast

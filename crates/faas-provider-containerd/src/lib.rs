@@ -17,6 +17,7 @@
 //! - [`spec`]: the OCI runtime spec (pure); [`cni`]: the bridge network (config pure, plugins run directly).
 //! - [`image`]: references, registry pulls, archive imports, storing images in containerd.
 //! - [`state`], [`secrets`], [`logs`], [`namespaces`]: what lives in the state dir and in containerd namespaces.
+//! - [`test_image`]: busybox images built in Rust, for tests and demos (unused by the provider).
 //! - [`client`]: the gRPC channel and namespace/lease metadata; [`error`]: [`Error`].
 
 pub mod client;
@@ -35,6 +36,7 @@ pub mod secrets;
 pub mod spec;
 pub mod state;
 pub mod task;
+pub mod test_image;
 
 pub use config::{ContainerdConfig, Ipv4Net, NetworkConfig, Readiness};
 pub use error::{Error, Result};

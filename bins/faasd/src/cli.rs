@@ -1,0 +1,143 @@
+//! The command line: clap types only; their doc comments are `faasd --help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use faas_provider_containerd::Ipv4Net;
+
+/// faasd: OpenFaaS functions on containerd, on one machine, in one process — the gateway
+/// (basic auth always on), the containerd provider and the durable async queue. Logging:
+/// RUST_LOG (default info).
+#[derive(Debug, Parser)]
+#[command(name = "faasd", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the platform: gateway, provider and async queue (needs root and containerd).
+    Up(UpArgs),
+    /// Write the systemd unit and the gateway credentials, then print the next steps.
+    Install(InstallArgs),
+    /// Import an image archive (OCI layout or `docker save` tar) into a function namespace, so
+    /// a deployment with `image: NAME` runs it without a registry.
+    Import(ImportArgs),
+}
+
+/// `faasd up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Address the gateway (the OpenFaaS API, /function/*, /async-function/*) listens on. With
+    /// port 0 the bound address is written to <state-dir>/gateway.addr.
+    #[arg(long, env = "FAASD_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+    /// State dir, containerd socket and namespace.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The network bridge functions are attached to (also names the CNI network).
+    #[arg(long, env = "FAASD_BRIDGE", default_value = "openfaas0")]
+    pub bridge: String,
+    /// The functions' subnet; the bridge takes its first address.
+    #[arg(long, env = "FAASD_SUBNET", default_value = "10.62.0.0/16", value_parser = parse_subnet)]
+    pub subnet: Ipv4Net,
+    /// A registry reached over plain HTTP (repeatable; localhost and 127.0.0.1 always are).
+    #[arg(
+        long = "insecure-registry",
+        env = "FAASD_INSECURE_REGISTRIES",
+        value_delimiter = ',',
+        value_name = "HOST:PORT"
+    )]
+    pub insecure_registries: Vec<String>,
+    /// The NATS JetStream server of the async queue. Unset: faasd runs and supervises its own
+    /// `nats-server -js` on 127.0.0.1 with its store under <state-dir>/nats.
+    #[arg(long, env = "FAASD_NATS_URL", conflicts_with = "no_queue")]
+    pub nats_url: Option<String>,
+    /// Run without the async queue (/async-function answers 404).
+    #[arg(long)]
+    pub no_queue: bool,
+    /// Address of the Prometheus metrics endpoint (/metrics: gateway and queue metrics).
+    #[arg(long, env = "FAASD_METRICS_LISTEN", default_value = "127.0.0.1:8082")]
+    pub metrics_listen: SocketAddr,
+}
+
+/// Flags `up` shares with `install` and `import`.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// faasd's directory: secrets/basic-auth-{user,password}, function state, hosts and
+    /// resolv.conf, the NATS store, gateway.addr.
+    #[arg(long, env = "FAASD_STATE_DIR", default_value = "/var/lib/faasd")]
+    pub state_dir: PathBuf,
+    /// containerd's socket.
+    #[arg(
+        long,
+        env = "FAASD_CONTAINERD_SOCKET",
+        default_value = "/run/containerd/containerd.sock"
+    )]
+    pub containerd_socket: PathBuf,
+    /// The default function namespace (a containerd namespace).
+    #[arg(long, env = "FAASD_NAMESPACE", default_value = "openfaas-fn")]
+    pub namespace: String,
+}
+
+/// `faasd install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// faasd's directory, where the credentials are written.
+    #[arg(long, env = "FAASD_STATE_DIR", default_value = "/var/lib/faasd")]
+    pub state_dir: PathBuf,
+    /// Where `faasd.service` is written.
+    #[arg(long, default_value = "/etc/systemd/system")]
+    pub unit_dir: PathBuf,
+}
+
+/// `faasd import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The archive: an OCI image layout tar or a `docker save` tar.
+    pub archive: PathBuf,
+    /// The image name deployments use, e.g. `local/hello:1`.
+    pub name: String,
+    /// State dir, containerd socket and namespace.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+fn parse_subnet(text: &str) -> Result<Ipv4Net, String> {
+    Ipv4Net::parse(text).ok_or_else(|| format!("{text:?} is not an IPv4 CIDR like 10.62.0.0/16"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_consistent_and_has_defaults() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "faasd",
+            "up",
+            "--insecure-registry",
+            "a:1",
+            "--insecure-registry",
+            "b:2",
+        ])
+        .unwrap();
+        let Command::Up(up) = cli.command else {
+            panic!("not up")
+        };
+        assert_eq!(up.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(up.subnet.to_string(), "10.62.0.0/16");
+        assert_eq!(up.insecure_registries, ["a:1", "b:2"]);
+        assert_eq!(up.common.namespace, "openfaas-fn");
+        assert!(
+            Cli::try_parse_from(["faasd", "up", "--no-queue", "--nats-url", "nats://x"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["faasd", "up", "--subnet", "10.0.0.0"]).is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! End-to-end tests of faasd mode: the real `faasd up` binary on a real containerd (started by
+//! the harness with `scripts/services/containerd.sh`), images built by the tests and served from
+//! a local registry or an archive, everything driven through the gateway's HTTP API. Each test
+//! has its own containerd namespace, bridge, subnet and state dir ([`faas_e2e::TestEnv`]).
+//!
+//! Without root, containerd or busybox-static each test prints one `skip:` line, unless
+//! `FAAS_REQUIRE_SERVICES=1`.
+
+mod archive;
+mod cli;
+mod faults;
+mod lifecycle;
+mod seed_printr;
+mod seed_python;
+mod seed_stack;
+mod seed_support;
