@@ -23,7 +23,7 @@ use crate::process::Server;
 
 /// Options of `faas-bench gateway`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Seconds measured per run.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
@@ -67,7 +67,7 @@ struct Report {
 const BODY: &str = "hello world";
 
 /// Runs the scenario and writes `bench-results/gateway.json`.
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let upstream = Server::start(&["upstream".to_owned()])?;
     let gateway = Server::start(&["gateway-server".to_owned(), upstream.addr.to_string()])?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -81,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let spec = |addr: SocketAddr, path: &str| LoadSpec {
             addr,
             path: path.to_owned(),
+            method: http::Method::POST,
             body: Bytes::from_static(BODY.as_bytes()),
             connections,
             warmup: Duration::from_secs(args.warmup),
@@ -166,7 +167,7 @@ fn print_table(r: &Report) {
 }
 
 /// `faas-bench upstream`: an echo server on 127.0.0.1, the "function" of the scenario.
-pub fn serve_upstream() -> anyhow::Result<()> {
+pub(crate) fn serve_upstream() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -191,7 +192,7 @@ pub fn serve_upstream() -> anyhow::Result<()> {
 
 /// `faas-bench gateway-server UPSTREAM`: the gateway over an in-memory provider whose one
 /// function, `echo`, has its replica at `UPSTREAM`.
-pub fn serve_gateway(upstream: SocketAddr) -> anyhow::Result<()> {
+pub(crate) fn serve_gateway(upstream: SocketAddr) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let provider = Arc::new(FakeProvider::new());

@@ -15,40 +15,42 @@ use tokio::time::Instant;
 
 /// What to send, where, and for how long.
 #[derive(Debug, Clone)]
-pub struct LoadSpec {
+pub(crate) struct LoadSpec {
     /// The server to connect to.
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     /// The request path (and query).
-    pub path: String,
+    pub(crate) path: String,
+    /// The request method: POST with `body`, or GET (the body is then not sent).
+    pub(crate) method: http::Method,
     /// The request body, sent with POST.
-    pub body: Bytes,
+    pub(crate) body: Bytes,
     /// Concurrent keep-alive connections.
-    pub connections: usize,
+    pub(crate) connections: usize,
     /// How long to send before measuring (not counted).
-    pub warmup: Duration,
+    pub(crate) warmup: Duration,
     /// How long to measure.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
 }
 
 /// What one run measured.
 #[derive(Debug, Clone, Serialize)]
-pub struct LoadResult {
+pub(crate) struct LoadResult {
     /// Concurrent connections.
-    pub connections: usize,
+    pub(crate) connections: usize,
     /// Requests answered with a 2xx within the measured window.
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Requests that failed (non-2xx or transport error).
-    pub errors: u64,
+    pub(crate) errors: u64,
     /// Requests per second.
-    pub rps: f64,
+    pub(crate) rps: f64,
     /// Median latency, milliseconds.
-    pub p50_ms: f64,
+    pub(crate) p50_ms: f64,
     /// 99th percentile latency, milliseconds.
-    pub p99_ms: f64,
+    pub(crate) p99_ms: f64,
 }
 
 /// Runs the load and returns the figures of the measured window.
-pub async fn run(spec: &LoadSpec) -> anyhow::Result<LoadResult> {
+pub(crate) async fn run(spec: &LoadSpec) -> anyhow::Result<LoadResult> {
     let start = Instant::now();
     let measure_from = start + spec.warmup;
     let end = measure_from + spec.duration;
@@ -101,10 +103,18 @@ async fn connection_loop(
         if sent >= end {
             break;
         }
-        let req = http::Request::post(&spec.path)
-            .header(http::header::HOST, &host)
-            .header(http::header::CONTENT_TYPE, "text/plain")
-            .body(Full::new(spec.body.clone()))?;
+        let req = if spec.method == http::Method::GET {
+            http::Request::get(&spec.path)
+                .header(http::header::HOST, &host)
+                .body(Full::new(Bytes::new()))?
+        } else {
+            http::Request::builder()
+                .method(spec.method.clone())
+                .uri(&spec.path)
+                .header(http::header::HOST, &host)
+                .header(http::header::CONTENT_TYPE, "text/plain")
+                .body(Full::new(spec.body.clone()))?
+        };
         sender.ready().await?;
         let ok = match sender.send_request(req).await {
             Ok(resp) => {

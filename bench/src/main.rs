@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p faas-bench -- gateway [--seconds 5] [--repeat 3]
 //! cargo run --release -p faas-bench -- queue [--calls 20000] [--rate 500]
+//! sudo target/release/faas-bench faasd [--samples 10] [--functions 20]   # needs target/release/faasd
 //! ```
 //! Each scenario starts what it measures as separate processes on loopback (this same binary
 //! with a hidden subcommand), drives them with the closed-loop load generator of [`load`], and
@@ -10,6 +11,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod faasd;
 mod gateway;
 mod load;
 mod process;
@@ -32,6 +34,8 @@ struct Cli {
 enum Command {
     /// Requests/s and p50/p99 of a trivial upstream, directly and through the gateway.
     Gateway(gateway::Args),
+    /// faasd (gateway + containerd provider): cold start, scale from zero, proxy vs direct, RSS.
+    Faasd(faasd::Args),
     /// End-to-end queued invocations/s and publish → callback latency through JetStream.
     Queue(queue::Args),
     /// (internal) Serve a trivial echo upstream and print its address.
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Gateway(args) => gateway::run(args),
         Command::Queue(args) => queue::run(args),
+        Command::Faasd(args) => faasd::run(args),
         Command::Upstream => gateway::serve_upstream(),
         Command::GatewayServer { upstream } => gateway::serve_gateway(upstream),
     };

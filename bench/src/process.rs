@@ -8,15 +8,15 @@ use std::process::{Child, Command, Stdio};
 use anyhow::Context;
 
 /// A running child process that serves on `addr`.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     /// Where it listens.
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Server {
     /// Starts `faas-bench <args>` and waits for the `listening on ADDR` line.
-    pub fn start(args: &[String]) -> anyhow::Result<Self> {
+    pub(crate) fn start(args: &[String]) -> anyhow::Result<Self> {
         let exe = std::env::current_exe()?;
         let mut child = Command::new(exe)
             .args(args)
@@ -36,32 +36,39 @@ impl Server {
     }
 
     /// The process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// User plus system CPU time so far, in seconds (`/proc/PID/stat`, clock ticks of 100 Hz).
-    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
-        let after_name = stat.rsplit_once(')').map(|x| x.1).context("bad stat")?;
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        let utime: f64 = fields.get(11).context("no utime")?.parse()?;
-        let stime: f64 = fields.get(12).context("no stime")?.parse()?;
-        Ok((utime + stime) / 100.0)
+    /// User plus system CPU time so far, in seconds.
+    pub(crate) fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        cpu_seconds(self.pid())
     }
 
     /// Resident memory (`VmRSS`), in MiB.
-    pub fn rss_mib(&self) -> anyhow::Result<f64> {
+    pub(crate) fn rss_mib(&self) -> anyhow::Result<f64> {
         status_kib(self.pid(), "VmRSS:").map(|k| k / 1024.0)
     }
 
     /// Peak resident memory (`VmHWM`), in MiB.
-    pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+    pub(crate) fn peak_rss_mib(&self) -> anyhow::Result<f64> {
         status_kib(self.pid(), "VmHWM:").map(|k| k / 1024.0)
     }
 }
 
-fn status_kib(pid: u32, key: &str) -> anyhow::Result<f64> {
+/// User plus system CPU time of process `pid` so far, in seconds (`/proc/PID/stat`, clock
+/// ticks of 100 Hz).
+pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after_name = stat.rsplit_once(')').map(|x| x.1).context("bad stat")?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: f64 = fields.get(11).context("no utime")?.parse()?;
+    let stime: f64 = fields.get(12).context("no stime")?.parse()?;
+    Ok((utime + stime) / 100.0)
+}
+
+/// A `/proc/PID/status` figure in KiB, e.g. `VmRSS:` or `VmHWM:`.
+pub(crate) fn status_kib(pid: u32, key: &str) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = status
         .lines()
