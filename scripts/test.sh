@@ -10,6 +10,15 @@ bash scripts/install-deps.sh
 export FAAS_REQUIRE_SERVICES=1
 export CARGO_TERM_COLOR=never
 
+# The tests start containerd, a registry and nats-server under target/tmp (shared by the tests of
+# one run); stop whatever is still running there when the run ends.
+stop_test_services() {
+  local dirs
+  mapfile -t dirs < <(find target/tmp -name '*.pid' -printf '%h\n' 2>/dev/null | sort -u)
+  ((${#dirs[@]})) && bash scripts/services/stop.sh "${dirs[@]}" || true
+}
+trap stop_test_services EXIT
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
