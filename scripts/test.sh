@@ -30,6 +30,13 @@ echo "== static fwatchdog"
 # before the tests run, so no test waits for a release build behind cargo's lock.
 bash scripts/build-fwatchdog.sh
 
+echo "== binaries the end-to-end tests run"
+# Built here, each on its own as the e2e harness would, so no test spends its time budget on a
+# build; FAASD_BIN / FAAS_BIN tell the harness where they are.
+cargo build --locked -p faasd --bin faasd
+cargo build --locked -p faas --bin faas
+export FAASD_BIN=$PWD/target/debug/faasd FAAS_BIN=$PWD/target/debug/faas
+
 echo "== tests"
 if command -v cargo-nextest >/dev/null; then
   cargo nextest run --workspace --locked --no-fail-fast
