@@ -10,11 +10,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use faas_provider_containerd::image::manifest::{
-    node_architecture, sha256_digest, OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST,
-};
 use faas_provider_containerd::test_image::TestImage;
-use serde_json::json;
 
 pub(crate) use faas_provider_containerd::test_image::push;
 
@@ -29,30 +25,20 @@ pub(crate) fn build(fwatchdog: &Path) -> anyhow::Result<TestImage> {
             fwatchdog.display()
         )
     })?;
-    let layer = layer(&binary)?;
-    let config = serde_json::to_vec(&json!({
-        "architecture": node_architecture(),
-        "os": "linux",
-        "config": {
-            // Drain 1 s after SIGTERM (its default is 30 s, cut to 10 s by the provider's
-            // SIGKILL), as in the upstream delete figures of performance.md §4.
-            "Env": ["mode=static", "static_path=/public", "port=8080", "healthcheck_interval=1s"],
-            "Entrypoint": ["/fwatchdog"],
-            "WorkingDir": "/",
-        },
-        "rootfs": { "type": "layers", "diff_ids": [sha256_digest(&layer)] },
-    }))?;
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": { "mediaType": OCI_CONFIG, "digest": sha256_digest(&config), "size": config.len() },
-        "layers": [{ "mediaType": OCI_LAYER_TAR, "digest": sha256_digest(&layer), "size": layer.len() }],
-    }))?;
-    Ok(TestImage {
-        layer,
-        config,
-        manifest,
-    })
+    // Drain 1 s after SIGTERM (its default is 30 s, cut to 10 s by the provider's SIGKILL), as
+    // in the upstream delete figures of performance.md §4.
+    let env = [
+        "mode=static",
+        "static_path=/public",
+        "port=8080",
+        "healthcheck_interval=1s",
+    ]
+    .map(str::to_owned);
+    Ok(TestImage::from_layer(
+        layer(&binary)?,
+        &env,
+        &["/fwatchdog"],
+    )?)
 }
 
 fn layer(fwatchdog: &[u8]) -> anyhow::Result<Vec<u8>> {

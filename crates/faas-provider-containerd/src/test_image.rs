@@ -38,28 +38,36 @@ pub struct TestImage {
 
 /// An image whose process is `/bin/sh -c script` with env `PATH=/bin` and `MSG=msg`.
 pub fn build(msg: &str, script: &str) -> std::io::Result<TestImage> {
-    let layer = busybox_layer()?;
-    let config = serde_json::to_vec(&json!({
-        "architecture": node_architecture(),
-        "os": "linux",
-        "config": {
-            "Env": ["PATH=/bin", format!("MSG={msg}")],
-            "Entrypoint": ["/bin/sh", "-c", script],
-            "WorkingDir": "/",
-        },
-        "rootfs": { "type": "layers", "diff_ids": [sha256_digest(&layer)] },
-    }))?;
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": { "mediaType": OCI_CONFIG, "digest": sha256_digest(&config), "size": config.len() },
-        "layers": [{ "mediaType": OCI_LAYER_TAR, "digest": sha256_digest(&layer), "size": layer.len() }],
-    }))?;
-    Ok(TestImage {
-        layer,
-        config,
-        manifest,
-    })
+    let env = ["PATH=/bin".to_owned(), format!("MSG={msg}")];
+    TestImage::from_layer(busybox_layer()?, &env, &["/bin/sh", "-c", script])
+}
+
+impl TestImage {
+    /// A one-layer image around `layer` (an uncompressed tar) running `entrypoint` with `env`
+    /// (`KEY=VALUE` entries), for the node's architecture.
+    pub fn from_layer(
+        layer: Vec<u8>,
+        env: &[String],
+        entrypoint: &[&str],
+    ) -> std::io::Result<TestImage> {
+        let config = serde_json::to_vec(&json!({
+            "architecture": node_architecture(),
+            "os": "linux",
+            "config": { "Env": env, "Entrypoint": entrypoint, "WorkingDir": "/" },
+            "rootfs": { "type": "layers", "diff_ids": [sha256_digest(&layer)] },
+        }))?;
+        let manifest = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": { "mediaType": OCI_CONFIG, "digest": sha256_digest(&config), "size": config.len() },
+            "layers": [{ "mediaType": OCI_LAYER_TAR, "digest": sha256_digest(&layer), "size": layer.len() }],
+        }))?;
+        Ok(TestImage {
+            layer,
+            config,
+            manifest,
+        })
+    }
 }
 
 fn busybox_layer() -> std::io::Result<Vec<u8>> {
