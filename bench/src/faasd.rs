@@ -16,7 +16,8 @@
 //! 4. load: `GET /` on the container's bridge IP:8080 (read from faasd's persisted replica
 //!    records) vs through the gateway, interleaved, median of `--repeat`, with faasd's (and a
 //!    private containerd's) CPU per proxied request;
-//! 5. scale from zero: scale to 0, wait until no replica is reported or recorded, then one
+//! 5. scale from zero: scale to 0, wait until no replica is reported or recorded and faasd's
+//!    standby (created, not started) is in place, as for any function idle at zero, then one
 //!    timed call, `--samples` times.
 //!
 //! Writes `bench-results/faasd.json` and a table, both with the targets.

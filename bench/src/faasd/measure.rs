@@ -149,10 +149,13 @@ pub(crate) async fn scale_from_zero(
         let start = Instant::now();
         loop {
             let r = gw.replicas(name).await?;
-            let recorded =
-                record(state_dir, gw.namespace(), name).map_or(0, |rec| rec.replica_records.len());
+            let rec = record(state_dir, gw.namespace(), name);
+            let recorded = rec.as_ref().map_or(0, |rec| rec.replica_records.len());
+            let standby = rec.is_some_and(|rec| rec.standby.is_some());
             let containers = super::world::containers_of(containerd, gw.namespace(), name).await?;
-            if r.desired == 0 && r.available == 0 && recorded == 0 && containers == 0 {
+            // Settled: no replica left, and faasd's standby (a created, unstarted replica it
+            // keeps for functions at zero) in place, as it is for a function idle at zero.
+            if r.desired == 0 && r.available == 0 && recorded == 0 && standby && containers == 1 {
                 break;
             }
             anyhow::ensure!(

@@ -60,6 +60,11 @@ pub struct UpArgs {
     /// Run without the async queue (/async-function answers 404).
     #[arg(long)]
     pub no_queue: bool,
+    /// Keep no standby replica for functions at zero replicas. By default each such function
+    /// keeps one created but not started (a containerd shim and a parked `runc init`), so
+    /// scaling from zero only starts a process.
+    #[arg(long, env = "FAASD_NO_STANDBY")]
+    pub no_standby: bool,
     /// Address of the Prometheus metrics endpoint (/metrics: gateway and queue metrics).
     #[arg(long, env = "FAASD_METRICS_LISTEN", default_value = "127.0.0.1:8082")]
     pub metrics_listen: SocketAddr,

@@ -30,6 +30,7 @@ pub fn provider_config(args: &UpArgs) -> ContainerdConfig {
     config.socket = args.common.containerd_socket.clone();
     config.default_namespace = args.common.namespace.clone();
     config.insecure_registries = args.insecure_registries.clone();
+    config.standby = !args.no_standby;
     let defaults = NetworkConfig::default();
     config.network = NetworkConfig {
         name: if args.bridge == defaults.bridge {

@@ -43,6 +43,10 @@ pub struct ContainerdConfig {
     pub stop_grace: Duration,
     /// How often the reconciler compares running tasks with the desired state.
     pub reconcile_interval: Duration,
+    /// Keep a standby replica (created, on the network, not started) for every function at
+    /// zero replicas, so scaling from zero only starts a process. Costs a containerd shim and
+    /// a parked `runc init` per such function; off, scaling from zero creates a replica anew.
+    pub standby: bool,
 }
 
 /// A replica's readiness check.
@@ -161,6 +165,7 @@ impl ContainerdConfig {
             ready_timeout: Duration::from_secs(60),
             stop_grace: Duration::from_secs(10),
             reconcile_interval: Duration::from_secs(1),
+            standby: true,
         }
     }
 }

@@ -136,34 +136,34 @@ impl Inner {
         Ok(prepared)
     }
 
-    /// Creates and starts replica `id` (not yet ready).
+    /// Creates and starts replica `id` (not yet ready); with `start` false, a standby.
     pub(crate) async fn create_replica(
         &self,
         d: &FunctionDeployment,
         prepared: &Prepared,
         generation: u64,
         id: &str,
+        start: bool,
     ) -> Result<ReplicaRecord> {
         let ns = d.namespace_or_default();
         let spec = build_spec_for(d, prepared, id)?;
         let mut labels = prepared.labels.clone();
         labels.insert(LABEL_GENERATION.to_owned(), generation.to_string());
         let log_file = self.logs.file(ns, id);
-        let started = self
-            .runner
-            .create(
-                ns,
-                &ContainerSpec {
-                    id,
-                    image: &prepared.image.name,
-                    parent_snapshot: &prepared.image.top_chain_id,
-                    spec: &spec,
-                    labels,
-                    log_file: &log_file,
-                },
-            )
-            .await?;
-        tracing::info!(replica = id, namespace = ns, addr = %started.addr, "replica started");
+        let container = ContainerSpec {
+            id,
+            image: &prepared.image.name,
+            parent_snapshot: &prepared.image.top_chain_id,
+            spec: &spec,
+            labels,
+            log_file: &log_file,
+        };
+        let started = if start {
+            self.runner.create(ns, &container).await?
+        } else {
+            self.runner.create_stopped(ns, &container).await?
+        };
+        tracing::info!(replica = id, namespace = ns, addr = %started.addr, start, "replica created");
         Ok(ReplicaRecord {
             id: id.to_owned(),
             generation,
@@ -178,6 +178,28 @@ impl Inner {
         self.runner
             .destroy(ns, &r.id, r.pid, r.cni_result.as_ref())
             .await;
+    }
+
+    /// Removes a standby replica (its process never started: no drain).
+    pub(crate) async fn destroy_standby(&self, ns: &str, r: &ReplicaRecord) {
+        match r.pid {
+            Some(pid) => {
+                self.runner
+                    .destroy_standby(ns, &r.id, pid, r.cni_result.as_ref())
+                    .await
+            }
+            None => self.destroy_replica(ns, r).await,
+        }
+    }
+
+    /// Reconciles `f` in the background (after a change of its desired replicas).
+    pub(crate) fn spawn_reconcile(self: &Arc<Self>, f: FunctionRef) {
+        let inner = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = inner.reconcile_function(&f).await {
+                tracing::warn!(function = %f, error = %crate::error::error_chain(&e), "reconciling");
+            }
+        });
     }
 
     /// Probes replica `r` in the background; marks it ready in the table when it answers.
@@ -221,13 +243,14 @@ impl Inner {
                 replicas: desired,
                 generation: 1,
                 replica_records: Default::default(),
+                standby: None,
             },
             Some(Arc::clone(&prepared)),
         );
         let mut created: Vec<ReplicaRecord> = Vec::new();
         for _ in 0..desired {
             let id = slot.next_replica_id(1);
-            match self.create_replica(&d, &prepared, 1, &id).await {
+            match self.create_replica(&d, &prepared, 1, &id, true).await {
                 Ok(r) => {
                     slot.record.replica_records.insert(id, r.clone());
                     created.push(r);
@@ -250,6 +273,9 @@ impl Inner {
         for r in created {
             self.spawn_probe(f.clone(), r);
         }
+        if desired == 0 {
+            self.spawn_reconcile(f.clone()); // makes the standby
+        }
         tracing::info!(function = %f, replicas = desired, "deployed");
         Ok(())
     }
@@ -261,13 +287,14 @@ impl Inner {
         let f = d.function_ref();
         let lock = self.op_lock(&f);
         let _guard = lock.lock().await;
-        let (old, created_at, desired, generation) = {
+        let (old, old_standby, created_at, desired, generation) = {
             let table = self.table();
             let slot = table
                 .get(&f)
                 .ok_or_else(|| Error::NotFound(format!("function {f} not found")))?;
             (
                 slot.record.replica_records.clone(),
+                slot.record.standby.clone(),
                 slot.record.created_at,
                 slot.record.replicas,
                 slot.record.generation + 1,
@@ -278,7 +305,10 @@ impl Inner {
         let mut failure = None;
         for n in 0..desired {
             let id = format!("{}.{generation}-{n}", d.service);
-            match self.create_replica(&d, &prepared, generation, &id).await {
+            match self
+                .create_replica(&d, &prepared, generation, &id, true)
+                .await
+            {
                 Ok(r) => new_records.push(r),
                 Err(e) => {
                     failure = Some(e);
@@ -328,6 +358,7 @@ impl Inner {
                     .iter()
                     .map(|r| (r.id.clone(), r.clone()))
                     .collect(),
+                standby: None,
             };
             slot.prepared = Some(prepared);
             slot.backoff.clear();
@@ -341,6 +372,12 @@ impl Inner {
         self.persist(&f)?;
         let ns = f.namespace.clone();
         futures_util::future::join_all(old.values().map(|r| self.destroy_replica(&ns, r))).await;
+        if let Some(r) = old_standby {
+            self.destroy_standby(&ns, &r).await;
+        }
+        if desired == 0 {
+            self.spawn_reconcile(f.clone()); // a standby of the new version
+        }
         tracing::info!(function = %f, generation, "updated");
         Ok(())
     }
@@ -360,6 +397,9 @@ impl Inner {
                 .map(|r| self.destroy_replica(&ns, r)),
         )
         .await;
+        if let Some(r) = &slot.record.standby {
+            self.destroy_standby(&ns, r).await;
+        }
         self.persist(&f)?;
         self.logs.remove_function(&f.namespace, &f.name);
         tracing::info!(function = %f, "deleted");
@@ -385,12 +425,7 @@ impl Inner {
             slot.record.replicas = replicas;
         }
         self.persist(&f)?;
-        let inner = Arc::clone(&self);
-        tokio::spawn(async move {
-            if let Err(e) = inner.reconcile_function(&f).await {
-                tracing::warn!(function = %f, error = %crate::error::error_chain(&e), "scaling");
-            }
-        });
+        self.spawn_reconcile(f);
         Ok(())
     }
 }

@@ -69,6 +69,17 @@ impl Inner {
         };
         let ns = f.namespace.as_str();
 
+        // A standby whose task is gone, started behind our back or of an older version goes.
+        if let Some(sb) = &record.standby {
+            let usable = sb.generation == record.generation
+                && tasks
+                    .get(&sb.id)
+                    .is_some_and(|t| t.created && Some(t.pid) == sb.pid);
+            if !usable {
+                self.drop_standby(f).await?;
+            }
+        }
+
         // Crashed replicas: free their network and task, restart after the back-off.
         for r in record.replica_records.values() {
             let alive = tasks
@@ -156,8 +167,11 @@ impl Inner {
                 )
             };
             if have < want {
+                if self.start_standby(f).await? {
+                    continue;
+                }
                 let r = self
-                    .create_replica(&record.deployment, &prepared, generation, &next_id)
+                    .create_replica(&record.deployment, &prepared, generation, &next_id, true)
                     .await?;
                 if let Some(slot) = self.table().get_mut(f) {
                     slot.record.replica_records.insert(r.id.clone(), r.clone());
@@ -177,6 +191,74 @@ impl Inner {
                 break;
             }
         }
+
+        // A function at zero keeps one standby; a function with replicas none.
+        let (want, has_standby, next_id, generation) = {
+            let table = self.table();
+            let Some(slot) = table.get(f) else {
+                return Ok(());
+            };
+            (
+                slot.record.replicas,
+                slot.record.standby.is_some(),
+                slot.next_replica_id(slot.record.generation),
+                slot.record.generation,
+            )
+        };
+        if want > 0 && has_standby {
+            self.drop_standby(f).await?;
+        } else if want == 0 && !has_standby && self.config.standby {
+            let r = self
+                .create_replica(&record.deployment, &prepared, generation, &next_id, false)
+                .await?;
+            if let Some(slot) = self.table().get_mut(f) {
+                slot.record.standby = Some(r);
+            }
+            self.persist(f)?;
+        }
+        Ok(())
+    }
+
+    /// Starts `f`'s standby as a replica; `false` when there is none or it failed to start
+    /// (then it is removed and the caller creates a replica anew).
+    async fn start_standby(self: &Arc<Self>, f: &FunctionRef) -> Result<bool> {
+        let Some(r) = self
+            .table()
+            .get_mut(f)
+            .and_then(|s| s.record.standby.take())
+        else {
+            return Ok(false);
+        };
+        match self.runner.start(&f.namespace, &r.id).await {
+            Ok(()) => {
+                if let Some(slot) = self.table().get_mut(f) {
+                    slot.record.replica_records.insert(r.id.clone(), r.clone());
+                }
+                self.persist(f)?;
+                tracing::info!(replica = %r.id, "standby started");
+                self.spawn_probe(f.clone(), r);
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::warn!(replica = %r.id, error = %crate::error::error_chain(&e), "starting the standby; creating a replica instead");
+                self.persist(f)?;
+                self.destroy_standby(&f.namespace, &r).await;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Removes `f`'s standby, if any.
+    async fn drop_standby(self: &Arc<Self>, f: &FunctionRef) -> Result<()> {
+        let Some(r) = self
+            .table()
+            .get_mut(f)
+            .and_then(|s| s.record.standby.take())
+        else {
+            return Ok(());
+        };
+        self.persist(f)?;
+        self.destroy_standby(&f.namespace, &r).await;
         Ok(())
     }
 
@@ -191,6 +273,9 @@ impl Inner {
             namespaces.insert(f.namespace.clone());
             for id in record.replica_records.keys() {
                 claimed.insert((f.namespace.clone(), id.clone()));
+            }
+            if let Some(sb) = &record.standby {
+                claimed.insert((f.namespace.clone(), sb.id.clone()));
             }
             let prepared = match self.prepare(&record.deployment).await {
                 Ok(p) => Some(Arc::new(p)),
@@ -224,6 +309,16 @@ impl Inner {
                     .is_some_and(|t| t.running && Some(t.pid) == r.pid)
                 {
                     adopted.push(r.clone());
+                }
+            }
+            if let Some(sb) = &record.standby {
+                let parked = tasks
+                    .get(&sb.id)
+                    .is_some_and(|t| t.created && Some(t.pid) == sb.pid);
+                if !parked {
+                    // Gone with containerd or the machine: made again by the reconciler.
+                    slot.record.standby = None;
+                    self.destroy_standby(&f.namespace, sb).await;
                 }
             }
             tracing::info!(function = %f, adopted = adopted.len(), desired = record.replicas, "restored");

@@ -90,9 +90,12 @@ impl Slot {
     /// The next free replica id of generation `generation`: `<name>.<generation>-<n>`.
     pub fn next_replica_id(&self, generation: u64) -> String {
         let name = &self.record.deployment.service;
+        let standby = self.record.standby.as_ref().map(|s| s.id.as_str());
         (0..)
             .map(|n| format!("{name}.{generation}-{n}"))
-            .find(|id| !self.record.replica_records.contains_key(id))
+            .find(|id| {
+                !self.record.replica_records.contains_key(id) && standby != Some(id.as_str())
+            })
             .unwrap_or_default()
     }
 }
@@ -163,6 +166,7 @@ mod tests {
             replicas: 1,
             generation: 1,
             replica_records: Default::default(),
+            standby: None,
         };
         let mut slot = Slot::new(rec, None);
         let rx = slot.ready_tx.subscribe();

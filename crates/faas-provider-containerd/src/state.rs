@@ -25,6 +25,10 @@ pub struct FunctionRecord {
     /// The replicas that exist, by container id.
     #[serde(default)]
     pub replica_records: BTreeMap<String, ReplicaRecord>,
+    /// While the function is at zero replicas: a replica created and on the network but not
+    /// started, which the first call starts in milliseconds. Not counted as a replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby: Option<ReplicaRecord>,
 }
 
 /// One replica: enough to reach it and to release its network after a crash.
@@ -153,6 +157,7 @@ mod tests {
             replicas: 2,
             generation: 1,
             replica_records: BTreeMap::new(),
+            standby: None,
         };
         store.save(&rec).unwrap();
         store.save(&rec).unwrap();

@@ -41,11 +41,13 @@ pub struct TaskState {
     pub pid: u32,
     /// Whether it is running (or paused), as opposed to created or stopped.
     pub running: bool,
+    /// Whether it is created and not yet started (a standby replica).
+    pub created: bool,
 }
 
-/// A replica that was just started.
+/// A replica's task on the network: created, and started unless it is a standby.
 #[derive(Debug, Clone)]
-pub struct StartedTask {
+pub struct ReplicaTask {
     /// Its pid.
     pub pid: u32,
     /// The CNI ADD result.
@@ -125,7 +127,20 @@ impl TaskRunner {
 
     /// Creates the snapshot, container and task of a replica and starts it on the network.
     /// On failure, nothing of it is left.
-    pub async fn create(&self, ns: &str, c: &ContainerSpec<'_>) -> Result<StartedTask> {
+    pub async fn create(&self, ns: &str, c: &ContainerSpec<'_>) -> Result<ReplicaTask> {
+        let task = self.create_stopped(ns, c).await?;
+        if let Err(e) = self.start(ns, c.id).await {
+            self.destroy(ns, c.id, Some(task.pid), Some(&task.cni_result))
+                .await;
+            return Err(e);
+        }
+        Ok(task)
+    }
+
+    /// Creates the snapshot, container and task of a replica on the network without starting
+    /// its process: a standby that [`TaskRunner::start`] turns into a running replica in
+    /// milliseconds. On failure, nothing of it is left.
+    pub async fn create_stopped(&self, ns: &str, c: &ContainerSpec<'_>) -> Result<ReplicaTask> {
         let mounts = self
             .client
             .snapshots()
@@ -180,7 +195,7 @@ impl TaskRunner {
             self.remove_snapshot(ns, c.id).await;
             return Err(Error::containerd(format!("creating container {}", c.id), s));
         }
-        match self.start_task(ns, c.id, mounts, c.log_file).await {
+        match self.create_task(ns, c.id, mounts, c.log_file).await {
             Ok(t) => Ok(t),
             Err(e) => {
                 self.delete_container(ns, c.id).await;
@@ -190,7 +205,7 @@ impl TaskRunner {
     }
 
     /// Starts a new task on an existing container (a restart after a crash).
-    pub async fn restart(&self, ns: &str, id: &str, log_file: &Path) -> Result<StartedTask> {
+    pub async fn restart(&self, ns: &str, id: &str, log_file: &Path) -> Result<ReplicaTask> {
         self.delete_task(ns, id).await;
         let mounts = self
             .client
@@ -206,16 +221,39 @@ impl TaskRunner {
             .map_err(|s| Error::containerd(format!("mounts of {id}"), s))?
             .into_inner()
             .mounts;
-        self.start_task(ns, id, mounts, log_file).await
+        let task = self.create_task(ns, id, mounts, log_file).await?;
+        if let Err(e) = self.start(ns, id).await {
+            self.stop_task(ns, id, Some(task.pid), Some(&task.cni_result))
+                .await;
+            return Err(e);
+        }
+        Ok(task)
     }
 
-    async fn start_task(
+    /// Starts the process of a created task.
+    pub async fn start(&self, ns: &str, id: &str) -> Result<()> {
+        self.client
+            .tasks()
+            .start(in_namespace(
+                ns,
+                StartRequest {
+                    container_id: id.to_owned(),
+                    exec_id: String::new(),
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd(format!("starting the task of {id}"), s))?;
+        Ok(())
+    }
+
+    /// Creates the task of container `id` and joins it to the network, not started.
+    async fn create_task(
         &self,
         ns: &str,
         id: &str,
         rootfs: Vec<Mount>,
         log_file: &Path,
-    ) -> Result<StartedTask> {
+    ) -> Result<ReplicaTask> {
         let log = format!("file://{}", log_file.display());
         let pid = self
             .client
@@ -245,23 +283,7 @@ impl TaskRunner {
                 return Err(e);
             }
         };
-        if let Err(s) = self
-            .client
-            .tasks()
-            .start(in_namespace(
-                ns,
-                StartRequest {
-                    container_id: id.to_owned(),
-                    exec_id: String::new(),
-                },
-            ))
-            .await
-        {
-            self.cni.del(id, Some(pid), Some(&cni_result)).await;
-            self.kill_and_delete_task(ns, id).await;
-            return Err(Error::containerd(format!("starting the task of {id}"), s));
-        }
-        Ok(StartedTask {
+        Ok(ReplicaTask {
             pid,
             cni_result,
             addr,
@@ -272,6 +294,14 @@ impl TaskRunner {
     /// are skipped; errors are logged (this is cleanup and must go as far as it can).
     pub async fn destroy(&self, ns: &str, id: &str, pid: Option<u32>, cni_result: Option<&Value>) {
         self.stop_task(ns, id, pid, cni_result).await;
+        self.delete_container(ns, id).await;
+    }
+
+    /// Removes a standby replica (never started, nothing to drain): network, task killed at
+    /// once, container, snapshot.
+    pub async fn destroy_standby(&self, ns: &str, id: &str, pid: u32, cni_result: Option<&Value>) {
+        self.cni.del(id, Some(pid), cni_result).await;
+        self.kill_and_delete_task_now(ns, id, false).await;
         self.delete_container(ns, id).await;
     }
 
@@ -290,6 +320,11 @@ impl TaskRunner {
     }
 
     async fn kill_and_delete_task(&self, ns: &str, id: &str) {
+        self.kill_and_delete_task_now(ns, id, true).await;
+    }
+
+    /// SIGTERM, the grace period, SIGKILL (or SIGKILL at once unless `graceful`), then delete.
+    async fn kill_and_delete_task_now(&self, ns: &str, id: &str, graceful: bool) {
         let mut tasks = self.client.tasks();
         let wait = {
             let mut t = self.client.tasks();
@@ -313,7 +348,8 @@ impl TaskRunner {
                 },
             )
         };
-        match tasks.kill(kill(15)).await {
+        let grace = if graceful { self.grace } else { Duration::ZERO };
+        match tasks.kill(kill(if graceful { 15 } else { 9 })).await {
             Err(s) if s.code() == Code::NotFound => {
                 wait.abort();
                 return;
@@ -321,7 +357,7 @@ impl TaskRunner {
             _ => {}
         }
         let mut wait = wait;
-        if tokio::time::timeout(self.grace, &mut wait).await.is_err() {
+        if tokio::time::timeout(grace, &mut wait).await.is_err() {
             let _ = tasks.kill(kill(9)).await;
             if tokio::time::timeout(Duration::from_secs(10), &mut wait)
                 .await
@@ -413,13 +449,14 @@ impl TaskRunner {
         Ok(tasks
             .into_iter()
             .map(|t| {
-                // 2 = running, 4 = paused, 5 = pausing.
+                // 1 = created, 2 = running, 4 = paused, 5 = pausing.
                 let running = matches!(t.status, 2 | 4 | 5);
                 (
                     t.id,
                     TaskState {
                         pid: t.pid,
                         running,
+                        created: t.status == 1,
                     },
                 )
             })

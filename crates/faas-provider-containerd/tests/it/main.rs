@@ -6,4 +6,5 @@
 mod images;
 mod lifecycle;
 mod restart;
+mod standby;
 mod support;
