@@ -9,6 +9,7 @@ use containerd_client::services::v1::{
     snapshots::snapshots_client::SnapshotsClient, tasks_client::TasksClient,
     version_client::VersionClient,
 };
+use containerd_client::services::v1::{CreateRequest, DeleteRequest};
 use containerd_client::tonic::metadata::MetadataValue;
 use containerd_client::tonic::transport::Channel;
 use containerd_client::tonic::Request;
@@ -76,6 +77,50 @@ impl Containerd {
     /// The lease manager.
     pub fn leases(&self) -> LeasesClient<Channel> {
         LeasesClient::new(self.channel.clone())
+    }
+
+    /// Creates a lease in `namespace` named `<purpose>-<unique>`, which keeps what is made
+    /// inside it from the garbage collector until [`Containerd::delete_lease`]; it expires on
+    /// its own after `ttl` should the process die first.
+    pub async fn create_lease(
+        &self,
+        namespace: &str,
+        purpose: &str,
+        ttl: std::time::Duration,
+    ) -> Result<String> {
+        let id = format!("{purpose}-{}", crate::image::store::unique());
+        let expire = jiff::Timestamp::now()
+            + jiff::SignedDuration::try_from(ttl).unwrap_or(jiff::SignedDuration::from_secs(3600));
+        let labels = [("containerd.io/gc.expire".to_owned(), expire.to_string())].into();
+        self.leases()
+            .create(in_namespace(
+                namespace,
+                CreateRequest {
+                    id: id.clone(),
+                    labels,
+                },
+            ))
+            .await
+            .map_err(|s| Error::containerd("creating a lease", s))?;
+        Ok(id)
+    }
+
+    /// Deletes `lease`; what it held is collectable again unless referenced. Errors are
+    /// logged: the lease expires anyway.
+    pub async fn delete_lease(&self, namespace: &str, lease: &str) {
+        let deleted = self
+            .leases()
+            .delete(in_namespace(
+                namespace,
+                DeleteRequest {
+                    id: lease.to_owned(),
+                    sync: false,
+                },
+            ))
+            .await;
+        if let Err(e) = deleted {
+            tracing::warn!(lease, error = %e, "deleting a lease");
+        }
     }
 
     /// The namespace store (calls need no namespace header).

@@ -136,22 +136,23 @@ impl Cni {
         }
     }
 
-    /// Connects the network namespace of `pid` as `container_id`; returns the CNI result and the
-    /// address to reach `port` at.
+    /// Connects the network namespace pinned at `netns` as `container_id`; returns the CNI
+    /// result and the address to reach `port` at.
     pub async fn add(
         &self,
         container_id: &str,
-        pid: u32,
+        netns: &Path,
         port: u16,
     ) -> Result<(Value, SocketAddr)> {
-        let netns = format!("/proc/{pid}/ns/net");
+        let netns = netns.to_string_lossy();
+        let netns = netns.as_ref();
         let mut prev: Option<Value> = None;
         for (i, plugin) in plugin_configs(&self.net).into_iter().enumerate() {
             let mut conf = plugin;
             if let Some(p) = &prev {
                 conf["prevResult"] = p.clone();
             }
-            match self.exec("ADD", container_id, &netns, &conf).await {
+            match self.exec("ADD", container_id, netns, &conf).await {
                 Ok(out) => prev = Some(out),
                 Err(e) => {
                     // Undo the plugins that succeeded, newest first.
@@ -161,7 +162,7 @@ impl Cni {
                         if let Some(p) = &prev {
                             conf["prevResult"] = p.clone();
                         }
-                        let _ = self.exec("DEL", container_id, &netns, &conf).await;
+                        let _ = self.exec("DEL", container_id, netns, &conf).await;
                     }
                     return Err(e);
                 }
@@ -176,14 +177,16 @@ impl Cni {
         Ok((result, SocketAddr::from((ip, port))))
     }
 
-    /// Disconnects `container_id`, releasing its address and iptables rules. Works when the
-    /// process is gone too (then the masquerade chain is removed here, since the bridge plugin
-    /// only finds it through the interface). Errors are logged, not returned: DEL is cleanup.
-    pub async fn del(&self, container_id: &str, pid: Option<u32>, prev_result: Option<&Value>) {
-        let netns = pid
-            .map(|p| format!("/proc/{p}/ns/net"))
-            .filter(|p| Path::new(p).exists())
-            .unwrap_or_default();
+    /// Disconnects `container_id`, releasing its address and iptables rules. Works when its
+    /// namespace at `netns` is gone too (then the masquerade chain is removed here, since the
+    /// bridge plugin only finds it through the interface). Errors are logged, not returned:
+    /// DEL is cleanup.
+    pub async fn del(&self, container_id: &str, netns: &Path, prev_result: Option<&Value>) {
+        let netns = if crate::netns::is_pinned(netns) {
+            netns.to_string_lossy().into_owned()
+        } else {
+            String::new()
+        };
         for plugin in plugin_configs(&self.net).into_iter().rev() {
             let mut conf = plugin;
             if let Some(p) = prev_result {

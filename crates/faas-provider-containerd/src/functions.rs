@@ -132,7 +132,7 @@ impl Inner {
             mounts,
             labels,
         };
-        build_spec_for(d, &prepared, "check")?;
+        build_spec_for(d, &prepared, "check", None)?;
         Ok(prepared)
     }
 
@@ -146,7 +146,8 @@ impl Inner {
         start: bool,
     ) -> Result<ReplicaRecord> {
         let ns = d.namespace_or_default();
-        let spec = build_spec_for(d, prepared, id)?;
+        let netns = self.runner.netns_path(ns, id);
+        let spec = build_spec_for(d, prepared, id, Some(&netns.to_string_lossy()))?;
         let mut labels = prepared.labels.clone();
         labels.insert(LABEL_GENERATION.to_owned(), generation.to_string());
         let log_file = self.logs.file(ns, id);
@@ -175,21 +176,14 @@ impl Inner {
 
     /// Removes a replica entirely.
     pub(crate) async fn destroy_replica(&self, ns: &str, r: &ReplicaRecord) {
-        self.runner
-            .destroy(ns, &r.id, r.pid, r.cni_result.as_ref())
-            .await;
+        self.runner.destroy(ns, &r.id, r.cni_result.as_ref()).await;
     }
 
     /// Removes a standby replica (its process never started: no drain).
     pub(crate) async fn destroy_standby(&self, ns: &str, r: &ReplicaRecord) {
-        match r.pid {
-            Some(pid) => {
-                self.runner
-                    .destroy_standby(ns, &r.id, pid, r.cni_result.as_ref())
-                    .await
-            }
-            None => self.destroy_replica(ns, r).await,
-        }
+        self.runner
+            .destroy_standby(ns, &r.id, r.cni_result.as_ref())
+            .await;
     }
 
     /// Reconciles `f` in the background (after a change of its desired replicas).
@@ -430,7 +424,12 @@ impl Inner {
     }
 }
 
-fn build_spec_for(d: &FunctionDeployment, p: &Prepared, id: &str) -> Result<serde_json::Value> {
+fn build_spec_for(
+    d: &FunctionDeployment,
+    p: &Prepared,
+    id: &str,
+    network_namespace: Option<&str>,
+) -> Result<serde_json::Value> {
     let limits = d.limits.as_ref();
     let memory_limit = limits
         .and_then(|l| l.memory.as_deref())
@@ -452,6 +451,7 @@ fn build_spec_for(d: &FunctionDeployment, p: &Prepared, id: &str) -> Result<serd
         cpu_millis,
         read_only_root: d.read_only_root_filesystem,
         mounts: &p.mounts,
+        network_namespace,
     })
 }
 

@@ -28,6 +28,7 @@ mod functions;
 pub mod image;
 pub mod logs;
 pub mod namespaces;
+pub mod netns;
 pub mod provider;
 pub mod readiness;
 mod reconcile;

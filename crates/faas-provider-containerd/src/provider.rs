@@ -82,6 +82,7 @@ impl ContainerdProvider {
         let runner = TaskRunner::new(
             client.clone(),
             cni,
+            config.state_dir.join("netns"),
             config.snapshotter.clone(),
             config.function_port,
             config.stop_grace,

@@ -3,7 +3,7 @@
 //! replicas with back-off, create missing ones, remove extras). Task exits are found by listing
 //! tasks, one call per namespace and round.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 
 use faas_core::FunctionRef;
@@ -104,7 +104,7 @@ impl Inner {
             if r.pid.is_some() {
                 tracing::warn!(replica = %r.id, "replica exited; restarting");
                 self.runner
-                    .stop_task(ns, &r.id, r.pid, r.cni_result.as_ref())
+                    .stop_task(ns, &r.id, r.cni_result.as_ref())
                     .await;
             }
             let restarted = self
@@ -299,7 +299,7 @@ impl Inner {
                 if !existing.contains(&r.id) {
                     // The container is gone (removed by hand): release its address.
                     self.runner
-                        .stop_task(&f.namespace, &r.id, None, r.cni_result.as_ref())
+                        .stop_task(&f.namespace, &r.id, r.cni_result.as_ref())
                         .await;
                     slot.record.replica_records.remove(&r.id);
                     continue;
@@ -335,14 +335,12 @@ impl Inner {
             let Ok(containers) = self.runner.function_containers(&ns).await else {
                 continue;
             };
-            let tasks: HashMap<_, _> = self.runner.tasks(&ns).await.unwrap_or_default();
             for (id, function) in containers {
                 if claimed.contains(&(ns.clone(), id.clone())) {
                     continue;
                 }
                 tracing::warn!(namespace = %ns, replica = %id, %function, "removing a replica no record claims");
-                let pid = tasks.get(&id).map(|t| t.pid);
-                self.runner.destroy(&ns, &id, pid, None).await;
+                self.runner.destroy(&ns, &id, None).await;
             }
         }
     }

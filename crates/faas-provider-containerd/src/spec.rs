@@ -46,6 +46,9 @@ pub struct SpecInput<'a> {
     pub read_only_root: bool,
     /// `/etc/hosts`, `/etc/resolv.conf` and secrets.
     pub mounts: &'a [BindMount],
+    /// A network namespace made beforehand to join (see [`crate::netns`]); `None` makes a new
+    /// one with the task.
+    pub network_namespace: Option<&'a str>,
 }
 
 /// The spec as JSON, ready for `Container.spec`.
@@ -98,6 +101,10 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Value> {
         resources["cpu"] = json!({ "quota": millis * period / 1000, "period": period });
     }
 
+    let network = match input.network_namespace {
+        Some(path) => json!({ "type": "network", "path": path }),
+        None => json!({ "type": "network" }),
+    };
     Ok(json!({
         "ociVersion": "1.0.2-dev",
         "process": {
@@ -120,7 +127,7 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Value> {
             "cgroupsPath": format!("/{}/{}", input.namespace, input.container_id),
             "namespaces": [
                 { "type": "pid" }, { "type": "ipc" }, { "type": "uts" },
-                { "type": "mount" }, { "type": "network" },
+                { "type": "mount" }, network,
             ],
             "maskedPaths": [
                 "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -255,6 +262,7 @@ mod tests {
             cpu_millis: Some(500),
             read_only_root: true,
             mounts: &mounts,
+            network_namespace: Some("/run/faasd/netns/x"),
         })
         .unwrap();
         assert_eq!(
@@ -273,6 +281,10 @@ mod tests {
         assert_eq!(spec["root"], json!({"path": "rootfs", "readonly": true}));
         assert_eq!(spec["hostname"], "echo");
         assert_eq!(spec["linux"]["cgroupsPath"], "/openfaas-fn/echo.abc");
+        assert!(spec["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"type": "network", "path": "/run/faasd/netns/x"})));
         assert_eq!(spec["linux"]["resources"]["memory"]["limit"], 128 << 20);
         assert_eq!(spec["linux"]["resources"]["cpu"]["quota"], 50_000);
         let m = spec["mounts"].as_array().unwrap();
@@ -301,6 +313,7 @@ mod tests {
             cpu_millis: None,
             read_only_root: false,
             mounts: &[],
+            network_namespace: None,
         };
         assert!(build_spec(&input).is_err());
     }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use containerd_client::services::v1::container::Runtime;
@@ -20,7 +20,7 @@ use containerd_client::tonic::Code;
 use containerd_client::types::Mount;
 use serde_json::Value;
 
-use crate::client::{in_namespace, Containerd};
+use crate::client::{in_namespace, with_lease, Containerd};
 use crate::cni::Cni;
 use crate::error::{Error, Result};
 
@@ -78,16 +78,19 @@ pub struct ContainerSpec<'a> {
 pub struct TaskRunner {
     client: Containerd,
     cni: Cni,
+    netns_dir: PathBuf,
     snapshotter: String,
     port: u16,
     grace: Duration,
 }
 
 impl TaskRunner {
-    /// A runner on `client`, joining replicas to `cni`.
+    /// A runner on `client`, joining replicas to `cni` through network namespaces pinned
+    /// under `netns_dir`.
     pub fn new(
         client: Containerd,
         cni: Cni,
+        netns_dir: PathBuf,
         snapshotter: String,
         port: u16,
         grace: Duration,
@@ -95,6 +98,7 @@ impl TaskRunner {
         Self {
             client,
             cni,
+            netns_dir,
             snapshotter,
             port,
             grace,
@@ -130,8 +134,7 @@ impl TaskRunner {
     pub async fn create(&self, ns: &str, c: &ContainerSpec<'_>) -> Result<ReplicaTask> {
         let task = self.create_stopped(ns, c).await?;
         if let Err(e) = self.start(ns, c.id).await {
-            self.destroy(ns, c.id, Some(task.pid), Some(&task.cni_result))
-                .await;
+            self.destroy(ns, c.id, Some(&task.cni_result)).await;
             return Err(e);
         }
         Ok(task)
@@ -139,13 +142,47 @@ impl TaskRunner {
 
     /// Creates the snapshot, container and task of a replica on the network without starting
     /// its process: a standby that [`TaskRunner::start`] turns into a running replica in
-    /// milliseconds. On failure, nothing of it is left.
+    /// milliseconds. The network namespace is made first and wired by CNI while containerd
+    /// creates the task in it. On failure, nothing of it is left.
     pub async fn create_stopped(&self, ns: &str, c: &ContainerSpec<'_>) -> Result<ReplicaTask> {
+        let netns = self.netns_path(ns, c.id);
+        pin_netns(&netns).await?;
+        let containerd = async {
+            // The snapshot is collectable until the container refers to it: a collection run
+            // set off by another replica's removal must not take it in between.
+            let lease = self
+                .client
+                .create_lease(ns, "faas-replica", Duration::from_secs(600))
+                .await?;
+            let created = self.create_container(ns, c, &lease).await;
+            self.client.delete_lease(ns, &lease).await;
+            let mounts = created?;
+            match self.create_task(ns, c.id, mounts, c.log_file).await {
+                Ok(pid) => Ok(pid),
+                Err(e) => {
+                    self.delete_container(ns, c.id).await;
+                    Err(e)
+                }
+            }
+        };
+        let (network, task) = tokio::join!(self.cni.add(c.id, &netns, self.port), containerd);
+        self.joined(ns, c.id, &netns, network, task, true).await
+    }
+
+    /// Prepares the snapshot of `c` and creates its container, inside `lease`; returns the
+    /// snapshot's mounts. On failure neither is left.
+    async fn create_container(
+        &self,
+        ns: &str,
+        c: &ContainerSpec<'_>,
+        lease: &str,
+    ) -> Result<Vec<Mount>> {
         let mounts = self
             .client
             .snapshots()
-            .prepare(in_namespace(
+            .prepare(with_lease(
                 ns,
+                Some(lease),
                 PrepareSnapshotRequest {
                     snapshotter: self.snapshotter.clone(),
                     key: c.id.to_owned(),
@@ -162,32 +199,14 @@ impl TaskRunner {
             })?
             .into_inner()
             .mounts;
-        let container = Container {
-            id: c.id.to_owned(),
-            labels: c.labels.clone(),
-            image: c.image.to_owned(),
-            runtime: Some(Runtime {
-                name: RUNTIME.to_owned(),
-                options: None,
-            }),
-            spec: Some(prost_types::Any {
-                type_url: SPEC_TYPE_URL.to_owned(),
-                value: serde_json::to_vec(c.spec).unwrap_or_default(),
-            }),
-            snapshotter: self.snapshotter.clone(),
-            snapshot_key: c.id.to_owned(),
-            created_at: None,
-            updated_at: None,
-            extensions: HashMap::new(),
-            sandbox: String::new(),
-        };
         if let Err(s) = self
             .client
             .containers()
-            .create(in_namespace(
+            .create(with_lease(
                 ns,
+                Some(lease),
                 CreateContainerRequest {
-                    container: Some(container),
+                    container: Some(container_of(c, &self.snapshotter)),
                 },
             ))
             .await
@@ -195,39 +214,76 @@ impl TaskRunner {
             self.remove_snapshot(ns, c.id).await;
             return Err(Error::containerd(format!("creating container {}", c.id), s));
         }
-        match self.create_task(ns, c.id, mounts, c.log_file).await {
-            Ok(t) => Ok(t),
-            Err(e) => {
-                self.delete_container(ns, c.id).await;
-                Err(e)
-            }
-        }
+        Ok(mounts)
     }
 
-    /// Starts a new task on an existing container (a restart after a crash).
+    /// Starts a new task on an existing container (a restart after a crash), in a new
+    /// network namespace.
     pub async fn restart(&self, ns: &str, id: &str, log_file: &Path) -> Result<ReplicaTask> {
         self.delete_task(ns, id).await;
-        let mounts = self
-            .client
-            .snapshots()
-            .mounts(in_namespace(
-                ns,
-                MountsRequest {
-                    snapshotter: self.snapshotter.clone(),
-                    key: id.to_owned(),
-                },
-            ))
-            .await
-            .map_err(|s| Error::containerd(format!("mounts of {id}"), s))?
-            .into_inner()
-            .mounts;
-        let task = self.create_task(ns, id, mounts, log_file).await?;
+        let netns = self.netns_path(ns, id);
+        pin_netns(&netns).await?;
+        let containerd = async {
+            let mounts = self
+                .client
+                .snapshots()
+                .mounts(in_namespace(
+                    ns,
+                    MountsRequest {
+                        snapshotter: self.snapshotter.clone(),
+                        key: id.to_owned(),
+                    },
+                ))
+                .await
+                .map_err(|s| Error::containerd(format!("mounts of {id}"), s))?
+                .into_inner()
+                .mounts;
+            self.create_task(ns, id, mounts, log_file).await
+        };
+        let (network, task) = tokio::join!(self.cni.add(id, &netns, self.port), containerd);
+        let task = self.joined(ns, id, &netns, network, task, false).await?;
         if let Err(e) = self.start(ns, id).await {
-            self.stop_task(ns, id, Some(task.pid), Some(&task.cni_result))
-                .await;
+            self.stop_task(ns, id, Some(&task.cni_result)).await;
             return Err(e);
         }
         Ok(task)
+    }
+
+    /// The outcome of CNI ADD and task creation run side by side: the task on the network, or
+    /// the error of either with what the other made undone (the container too when `fresh`).
+    async fn joined(
+        &self,
+        ns: &str,
+        id: &str,
+        netns: &Path,
+        network: Result<(Value, SocketAddr)>,
+        task: Result<u32>,
+        fresh: bool,
+    ) -> Result<ReplicaTask> {
+        match (network, task) {
+            (Ok((cni_result, addr)), Ok(pid)) => Ok(ReplicaTask {
+                pid,
+                cni_result,
+                addr,
+            }),
+            (network, task) => {
+                let cni_result = network.as_ref().ok().map(|(r, _)| r.clone());
+                if network.is_ok() {
+                    self.cni.del(id, netns, cni_result.as_ref()).await;
+                }
+                if task.is_ok() {
+                    self.kill_and_delete_task_now(ns, id, false).await;
+                    if fresh {
+                        self.delete_container(ns, id).await;
+                    }
+                }
+                crate::netns::remove(netns);
+                Err(match (network, task) {
+                    (Err(e), _) | (_, Err(e)) => e,
+                    _ => unreachable!("one of them failed"),
+                })
+            }
+        }
     }
 
     /// Starts the process of a created task.
@@ -246,14 +302,14 @@ impl TaskRunner {
         Ok(())
     }
 
-    /// Creates the task of container `id` and joins it to the network, not started.
+    /// Creates the task of container `id`, not started; returns its pid.
     async fn create_task(
         &self,
         ns: &str,
         id: &str,
         rootfs: Vec<Mount>,
         log_file: &Path,
-    ) -> Result<ReplicaTask> {
+    ) -> Result<u32> {
         let log = format!("file://{}", log_file.display());
         let pid = self
             .client
@@ -276,47 +332,39 @@ impl TaskRunner {
             .map_err(|s| Error::containerd(format!("creating the task of {id}"), s))?
             .into_inner()
             .pid;
-        let (cni_result, addr) = match self.cni.add(id, pid, self.port).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.kill_and_delete_task(ns, id).await;
-                return Err(e);
-            }
-        };
-        Ok(ReplicaTask {
-            pid,
-            cni_result,
-            addr,
-        })
+        Ok(pid)
+    }
+
+    /// Where the network namespace of replica `id` of `ns` is pinned.
+    pub fn netns_path(&self, ns: &str, id: &str) -> PathBuf {
+        self.netns_dir.join(ns).join(id)
     }
 
     /// Stops and removes a replica entirely: network, task, container, snapshot. Absent parts
     /// are skipped; errors are logged (this is cleanup and must go as far as it can).
-    pub async fn destroy(&self, ns: &str, id: &str, pid: Option<u32>, cni_result: Option<&Value>) {
-        self.stop_task(ns, id, pid, cni_result).await;
+    pub async fn destroy(&self, ns: &str, id: &str, cni_result: Option<&Value>) {
+        self.stop_task(ns, id, cni_result).await;
         self.delete_container(ns, id).await;
     }
 
     /// Removes a standby replica (never started, nothing to drain): network, task killed at
     /// once, container, snapshot.
-    pub async fn destroy_standby(&self, ns: &str, id: &str, pid: u32, cni_result: Option<&Value>) {
-        self.cni.del(id, Some(pid), cni_result).await;
+    pub async fn destroy_standby(&self, ns: &str, id: &str, cni_result: Option<&Value>) {
+        let netns = self.netns_path(ns, id);
+        self.cni.del(id, &netns, cni_result).await;
         self.kill_and_delete_task_now(ns, id, false).await;
+        crate::netns::remove(&netns);
         self.delete_container(ns, id).await;
     }
 
     /// Stops a replica's task and frees its network, keeping the container.
-    pub async fn stop_task(
-        &self,
-        ns: &str,
-        id: &str,
-        pid: Option<u32>,
-        cni_result: Option<&Value>,
-    ) {
+    pub async fn stop_task(&self, ns: &str, id: &str, cni_result: Option<&Value>) {
         // CNI DEL while the network namespace still exists (the iptables rules are found
         // through the interface), then stop the process.
-        self.cni.del(id, pid, cni_result).await;
+        let netns = self.netns_path(ns, id);
+        self.cni.del(id, &netns, cni_result).await;
         self.kill_and_delete_task(ns, id).await;
+        crate::netns::remove(&netns);
     }
 
     async fn kill_and_delete_task(&self, ns: &str, id: &str) {
@@ -478,4 +526,35 @@ impl TaskRunner {
             .filter_map(|c| Some((c.id, c.labels.get(LABEL_FUNCTION)?.clone())))
             .collect())
     }
+}
+
+/// The containerd container record of `c`.
+fn container_of(c: &ContainerSpec<'_>, snapshotter: &str) -> Container {
+    Container {
+        id: c.id.to_owned(),
+        labels: c.labels.clone(),
+        image: c.image.to_owned(),
+        runtime: Some(Runtime {
+            name: RUNTIME.to_owned(),
+            options: None,
+        }),
+        spec: Some(prost_types::Any {
+            type_url: SPEC_TYPE_URL.to_owned(),
+            value: serde_json::to_vec(c.spec).unwrap_or_default(),
+        }),
+        snapshotter: snapshotter.to_owned(),
+        snapshot_key: c.id.to_owned(),
+        created_at: None,
+        updated_at: None,
+        extensions: HashMap::new(),
+        sandbox: String::new(),
+    }
+}
+
+/// [`crate::netns::create`] off the async threads.
+async fn pin_netns(path: &Path) -> Result<()> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || crate::netns::create(&path))
+        .await
+        .map_err(|e| Error::Invalid(format!("creating a network namespace: {e}")))?
 }

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
+use bytes::Bytes;
+
 use super::manifest::{
     is_index, node_architecture, parse_json, pick_platform, sha256_digest, Descriptor, Index,
     Manifest, OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST,
@@ -86,7 +88,7 @@ fn stage_oci_layout(files: &HashMap<String, Vec<u8>>, name: &str) -> Result<Stag
     let layers = manifest
         .layers
         .iter()
-        .map(|l| Ok((l.clone(), blob(files, &l.digest)?.clone())))
+        .map(|l| Ok((l.clone(), Bytes::copy_from_slice(blob(files, &l.digest)?))))
         .collect::<Result<Vec<_>>>()?;
     Ok(StagedImage {
         name: name.to_owned(),
@@ -137,7 +139,7 @@ fn stage_docker_archive(files: &HashMap<String, Vec<u8>>, name: &str) -> Result<
             platform: None,
             annotations: Default::default(),
         };
-        layers.push((desc, data));
+        layers.push((desc, Bytes::from(data)));
     }
     let manifest = Manifest {
         schema_version: 2,

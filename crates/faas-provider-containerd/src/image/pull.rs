@@ -117,7 +117,7 @@ impl RegistryClient {
                 annotations: Default::default(),
             },
             manifest: body,
-            config,
+            config: config.to_vec(),
             layers,
         })
     }
@@ -165,10 +165,10 @@ impl Session<'_> {
         } else {
             media_type
         };
-        Ok((media_type, body))
+        Ok((media_type, body.to_vec()))
     }
 
-    async fn get_blob(&mut self, d: &Descriptor) -> Result<Vec<u8>> {
+    async fn get_blob(&mut self, d: &Descriptor) -> Result<Bytes> {
         let url = format!(
             "{}/v2/{}/blobs/{}",
             self.base, self.reference.repository, d.digest
@@ -188,7 +188,7 @@ impl Session<'_> {
     }
 
     /// GET with auth negotiation and redirects (blob downloads often redirect to storage).
-    async fn get(&mut self, url: &str, accept: &str) -> Result<(u16, String, Vec<u8>)> {
+    async fn get(&mut self, url: &str, accept: &str) -> Result<(u16, String, Bytes)> {
         let mut url = url.to_owned();
         let mut authorized_host = true;
         let mut retried_auth = false;
@@ -262,8 +262,7 @@ impl Session<'_> {
                 .collect()
                 .await
                 .map_err(|e| self.registry_error(format!("reading {url}: {e}")))?
-                .to_bytes()
-                .to_vec();
+                .to_bytes();
             return Ok((status, content_type, body));
         }
         Err(self.registry_error(format!("too many redirects from {url}")))

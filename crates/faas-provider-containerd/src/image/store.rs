@@ -4,13 +4,15 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
+
 use containerd_client::services::v1::snapshots::{
     CommitSnapshotRequest, PrepareSnapshotRequest, RemoveSnapshotRequest, StatSnapshotRequest,
 };
 use containerd_client::services::v1::{
-    AddResourceRequest, ApplyRequest, CreateImageRequest, CreateRequest, DeleteRequest,
-    GetImageRequest, Image, Info, InfoRequest, ReadContentRequest, Resource, UpdateImageRequest,
-    UpdateRequest, WriteAction, WriteContentRequest,
+    AddResourceRequest, ApplyRequest, CreateImageRequest, GetImageRequest, Image, Info,
+    InfoRequest, ReadContentRequest, Resource, UpdateImageRequest, UpdateRequest, WriteAction,
+    WriteContentRequest,
 };
 use containerd_client::tonic::Code;
 use containerd_client::types::Descriptor as CtrDescriptor;
@@ -36,8 +38,9 @@ pub struct StagedImage {
     pub manifest: Vec<u8>,
     /// The config bytes.
     pub config: Vec<u8>,
-    /// Each layer's descriptor and bytes, base first.
-    pub layers: Vec<(Descriptor, Vec<u8>)>,
+    /// Each layer's descriptor and bytes, base first (shared, so writing them copies one
+    /// chunk at a time).
+    pub layers: Vec<(Descriptor, Bytes)>,
 }
 
 /// An image as stored: what a container needs from it.
@@ -78,37 +81,16 @@ impl ImageStore {
 
     /// Writes `image` into `namespace` (blobs, image record) and unpacks it.
     pub async fn store(&self, namespace: &str, image: &StagedImage) -> Result<StoredImage> {
-        let lease = format!("faas-import-{}", unique());
-        let mut labels = HashMap::new();
-        // Expire on its own should we die before deleting it.
-        let expire = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3600);
-        labels.insert("containerd.io/gc.expire".to_owned(), expire.to_string());
-        self.client
-            .leases()
-            .create(in_namespace(
-                namespace,
-                CreateRequest {
-                    id: lease.clone(),
-                    labels,
-                },
-            ))
-            .await
-            .map_err(|s| Error::containerd("creating a lease", s))?;
-        let result = self.store_in_lease(namespace, &lease, image).await;
-        if let Err(e) = self
+        let lease = self
             .client
-            .leases()
-            .delete(in_namespace(
+            .create_lease(
                 namespace,
-                DeleteRequest {
-                    id: lease,
-                    sync: false,
-                },
-            ))
-            .await
-        {
-            tracing::warn!(error = %e, "deleting the import lease");
-        }
+                "faas-import",
+                std::time::Duration::from_secs(3600),
+            )
+            .await?;
+        let result = self.store_in_lease(namespace, &lease, image).await;
+        self.client.delete_lease(namespace, &lease).await;
         result
     }
 
@@ -136,7 +118,7 @@ impl ImageStore {
                 "containerd.io/uncompressed".to_owned(),
                 config.rootfs.diff_ids[i].clone(),
             );
-            self.write_blob(namespace, lease, &desc.digest, bytes, labels)
+            self.write_blob(namespace, lease, &desc.digest, bytes.clone(), labels)
                 .await?;
         }
         let mut config_labels = HashMap::new();
@@ -150,7 +132,7 @@ impl ImageStore {
             namespace,
             lease,
             &manifest.config.digest,
-            &image.config,
+            Bytes::copy_from_slice(&image.config),
             config_labels,
         )
         .await?;
@@ -169,7 +151,7 @@ impl ImageStore {
             namespace,
             lease,
             &image.manifest_descriptor.digest,
-            &image.manifest,
+            Bytes::copy_from_slice(&image.manifest),
             manifest_labels,
         )
         .await?;
@@ -242,7 +224,7 @@ impl ImageStore {
         namespace: &str,
         lease: &str,
         digest: &str,
-        data: &[u8],
+        data: Bytes,
         labels: HashMap<String, String>,
     ) -> Result<()> {
         let exists = self
@@ -261,21 +243,23 @@ impl ImageStore {
         }
         let reference = format!("faas-{}-{}", digest.replace(':', "-"), unique());
         let total = data.len() as i64;
-        let mut requests = Vec::new();
-        let mut offset = 0usize;
-        for chunk in data.chunks(CHUNK) {
-            requests.push(WriteContentRequest {
-                action: WriteAction::Write as i32,
-                r#ref: reference.clone(),
-                total,
-                expected: digest.to_owned(),
-                offset: offset as i64,
-                data: chunk.to_vec(),
-                labels: HashMap::new(),
-            });
-            offset += chunk.len();
-        }
-        requests.push(WriteContentRequest {
+        // Chunks are copied out of `data` as the stream is polled, not all up front.
+        let writes = {
+            let (reference, expected) = (reference.clone(), digest.to_owned());
+            (0..data.len()).step_by(CHUNK).map(move |offset| {
+                let end = (offset + CHUNK).min(data.len());
+                WriteContentRequest {
+                    action: WriteAction::Write as i32,
+                    r#ref: reference.clone(),
+                    total,
+                    expected: expected.clone(),
+                    offset: offset as i64,
+                    data: data[offset..end].to_vec(),
+                    labels: HashMap::new(),
+                }
+            })
+        };
+        let commit = WriteContentRequest {
             action: WriteAction::Commit as i32,
             r#ref: reference,
             total,
@@ -283,7 +267,8 @@ impl ImageStore {
             offset: total,
             data: Vec::new(),
             labels: labels.clone(),
-        });
+        };
+        let requests = writes.chain(std::iter::once(commit));
         let written = self
             .client
             .content()

@@ -136,6 +136,7 @@ async fn registry_deploy_scale_update_delete_leaves_nothing() {
         "{:?}",
         inv.replica_snapshots
     );
+    assert_eq!(env.pinned_netns(), Vec::<String>::new());
     assert!(env.ipam_entries().is_empty(), "{:?}", env.ipam_entries());
     assert_eq!(iptables_leftovers(&env, &ids), Vec::<String>::new());
     drop(p);

@@ -3,6 +3,7 @@
 //! Without root or containerd each test prints one `skip:` line, unless
 //! `FAAS_REQUIRE_SERVICES=1`.
 
+mod churn;
 mod images;
 mod lifecycle;
 mod restart;

@@ -142,6 +142,7 @@ async fn standby_is_started_by_scale_up_adopted_after_restart_and_deleted() {
         "{:?}",
         inv.replica_snapshots
     );
+    assert_eq!(env.pinned_netns(), Vec::<String>::new());
     assert!(env.ipam_entries().is_empty(), "{:?}", env.ipam_entries());
     assert_eq!(
         iptables_leftovers(&env, &[standby, second]),

@@ -187,6 +187,27 @@ impl TestEnv {
         FunctionRef::new(name, Some(&self.namespace))
     }
 
+    /// Network namespaces still pinned under the provider's state dir for this namespace.
+    pub(crate) fn pinned_netns(&self) -> Vec<String> {
+        let dir = self.config.state_dir.join("netns").join(&self.namespace);
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let prefix = dir.to_string_lossy().into_owned();
+        left.extend(
+            mountinfo
+                .lines()
+                .filter_map(|l| l.split(' ').nth(4))
+                .filter(|m| m.starts_with(&prefix))
+                .map(|m| format!("mounted {m}")),
+        );
+        left
+    }
+
     /// Files left in host-local's directory for this network (IP reservations).
     pub(crate) fn ipam_entries(&self) -> Vec<String> {
         std::fs::read_dir(self.config.network.ipam_dir.join(&self.config.network.name))
