@@ -1,8 +1,11 @@
 //! `fwatchdog`: the function watchdog binary.
 //!
-//! CLI glue only: read the configuration from the environment, start logging, bind the port,
-//! and hand the listener plus a SIGTERM/ctrl-c future to [`faas_watchdog::serve`]. Everything
+//! CLI glue only: read the configuration from the environment, start logging, bind the ports,
+//! and hand the listeners plus a SIGTERM/ctrl-c future to [`faas_watchdog::serve`]. Everything
 //! else lives in the `faas-watchdog` crate.
+//!
+//! The metrics port (`metrics_port`, default 8081, `0` = none) is optional: when it cannot be
+//! bound the watchdog logs a warning and serves the function without metrics.
 //!
 //! Exit status: 0 after a requested shutdown, 64 on bad configuration, 1 on any other failure
 //! (for example the http-mode upstream process exiting). `fwatchdog -run-healthcheck` exits 0
@@ -55,11 +58,28 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match faas_watchdog::serve(listener, config, shutdown_signal()).await {
+    let metrics_listener = bind_metrics_port(config.metrics_port).await;
+    match faas_watchdog::serve(listener, metrics_listener, config, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{}", error_chain(&error));
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Binds the metrics port; `None` when disabled or taken (the function is served anyway).
+async fn bind_metrics_port(port: Option<u16>) -> Option<TcpListener> {
+    let Some(port) = port else {
+        tracing::info!("metrics_port=0: no metrics endpoint");
+        return None;
+    };
+    let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+    match TcpListener::bind(address).await {
+        Ok(listener) => Some(listener),
+        Err(error) => {
+            tracing::warn!(%address, "cannot bind the metrics port, serving without metrics: {error}");
+            None
         }
     }
 }

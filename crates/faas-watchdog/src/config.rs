@@ -112,6 +112,9 @@ pub struct Config {
     pub upstream_url: Option<http::Uri>,
     /// The listen port (`port`, default 8080).
     pub port: u16,
+    /// The port of the Prometheus endpoint `GET /metrics` (`metrics_port`, default 8081);
+    /// `None` = no metrics endpoint and no metrics kept (`metrics_port=0`).
+    pub metrics_port: Option<u16>,
     /// Deadline for reading a whole request (`read_timeout`, default 30s).
     pub read_timeout: Duration,
     /// Deadline for answering a request (`write_timeout`, default 30s); `None` = no limit.
@@ -155,6 +158,8 @@ pub struct Config {
 
 /// Default for `read_timeout` and `write_timeout`.
 const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// The upstream watchdogs' (fixed) metrics port.
+const DEFAULT_METRICS_PORT: u16 = 8081;
 /// of-watchdog's default `exec_timeout`.
 const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -256,6 +261,11 @@ impl Config {
             function_process,
             upstream_url,
             port: vars.number("port")?.unwrap_or(8080),
+            metrics_port: match vars.number::<u16>("metrics_port")? {
+                None => Some(DEFAULT_METRICS_PORT),
+                Some(0) => None,
+                Some(port) => Some(port),
+            },
             read_timeout,
             write_timeout,
             exec_timeout,
@@ -368,6 +378,7 @@ mod tests {
         assert!(c.combine_output && c.cgi_headers && c.prefix_logs && !c.suppress_lock);
         assert_eq!(c.content_type, None);
         assert_eq!(c.port, 8080);
+        assert_eq!(c.metrics_port, Some(8081));
         assert_eq!(c.lock_path, PathBuf::from("/tmp/.lock"));
     }
 
@@ -424,6 +435,19 @@ mod tests {
         assert_eq!(c.lock_path, PathBuf::from("/var/tmp/.lock"));
         let zero = config(&[("fprocess", "cat"), ("exec_timeout", "0")]).unwrap();
         assert_eq!(zero.exec_timeout, None);
+    }
+
+    #[test]
+    fn metrics_port_is_configurable_and_zero_disables_it() {
+        let c = config(&[("fprocess", "cat"), ("metrics_port", "9100")]).unwrap();
+        assert_eq!(c.metrics_port, Some(9100));
+        let off = config(&[("fprocess", "cat"), ("metrics_port", "0")]).unwrap();
+        assert_eq!(off.metrics_port, None);
+        let e = config(&[("fprocess", "cat"), ("metrics_port", "70000")]).unwrap_err();
+        assert!(
+            e.is_config() && e.to_string().contains("metrics_port"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,12 +5,17 @@
 //! watchdog (fork per request, `mode` unset) and of-watchdog (`streaming`, `serializing`, `http`,
 //! `static`). Configuration is environment only ([`Config::from_env`]).
 //!
+//! It also serves Prometheus metrics of the function requests (`http_requests_total`,
+//! `http_request_duration_seconds`, `http_requests_in_flight`) on `GET /metrics` of a second
+//! port, `metrics_port` (default 8081, `0` = none).
+//!
 //! What it is **not**: it binds no socket and reads no signal — the `fwatchdog` binary does both
-//! and passes a listener and a shutdown future to [`serve`]. It has no metrics endpoint yet.
+//! and passes the listeners and a shutdown future to [`serve`].
 //!
 //! # Layout
 //! - [`config`]: [`Config`] from environment variables, with per-mode defaults — start here.
 //! - `server`: [`serve`], the accept loop, routing, `max_inflight` and the SIGTERM drain.
+//! - `metrics`, `metrics_server`: request metrics and the `/metrics` endpoint that serves them.
 //! - `fork`: classic and `serializing` modes — one process per request, output buffered.
 //! - `streaming`: `streaming` mode — one process per request, stdout streamed as produced.
 //! - `http_mode`: `http` mode — one upstream process, requests proxied to it.
@@ -33,6 +38,8 @@ mod function_log;
 mod health;
 mod http_mode;
 mod inflight;
+mod metrics;
+mod metrics_server;
 mod process;
 mod response;
 mod server;

@@ -1,10 +1,11 @@
-//! The HTTP server: accept loop, routing, `max_inflight`, and the shutdown drain (spec §7).
+//! The HTTP server: accept loop, routing, `max_inflight`, metrics, and the shutdown drain
+//! (spec §7, §9).
 //!
-//! [`serve`] takes a bound listener and a shutdown future; it never binds or reads signals, so
+//! [`serve`] takes bound listeners and a shutdown future; it never binds or reads signals, so
 //! tests pass their own. Shutdown runs in three steps: health and readiness turn 503 and the lock
 //! file goes (in http mode the upstream gets SIGTERM); new connections are still accepted for
 //! `healthcheck_interval`; then the listener closes and in-flight requests get up to
-//! `write_timeout` to finish.
+//! `write_timeout` to finish. The metrics endpoint serves until then and stops with it.
 
 use std::future::Future;
 use std::process::ExitStatus;
@@ -28,6 +29,8 @@ use crate::fork::ForkHandler;
 use crate::health::{self, Lifecycle, LockFile};
 use crate::http_mode::{HttpProxy, UpstreamProcess};
 use crate::inflight::InflightLimit;
+use crate::metrics::{self, MeasuredBody, Metrics};
+use crate::metrics_server::MetricsEndpoint;
 use crate::response;
 use crate::static_files::StaticFiles;
 use crate::streaming::StreamingHandler;
@@ -48,13 +51,24 @@ struct Watchdog {
     inflight: InflightLimit,
     lifecycle: Lifecycle,
     lock: LockFile,
+    /// Request metrics; `None` without a metrics endpoint, so nothing is measured.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// Serves function requests on `listener` until `shutdown` resolves, then drains (spec §7).
 ///
+/// With a `metrics_listener` (bound to `metrics_port`), requests are measured and
+/// `GET /metrics` is served on it until the drain ends (spec §9); with `None`, nothing is
+/// measured.
+///
 /// Returns `Ok` after a requested shutdown. In http mode, an upstream process that exits on its
 /// own ends the watchdog with [`Error::UpstreamExited`].
-pub async fn serve<F>(listener: TcpListener, config: Config, shutdown: F) -> Result<(), Error>
+pub async fn serve<F>(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    config: Config,
+    shutdown: F,
+) -> Result<(), Error>
 where
     F: Future<Output = ()> + Send,
 {
@@ -83,13 +97,18 @@ where
             (ModeHandler::Http(Box::new(proxy)), Some(process))
         }
     };
+    let metrics = metrics_listener.as_ref().map(|_| Arc::new(Metrics::new()));
     let watchdog = Arc::new(Watchdog {
         handler,
         inflight: InflightLimit::new(config.max_inflight),
         lifecycle: Lifecycle::default(),
         lock: LockFile::new(config.lock_path.clone(), config.suppress_lock),
+        metrics: metrics.clone(),
     });
     announce_when_ready(&watchdog).await?;
+    let metrics_endpoint = metrics_listener
+        .zip(metrics)
+        .map(|(listener, metrics)| MetricsEndpoint::start(listener, metrics));
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, mode = %config.mode, "watchdog listening");
     }
@@ -131,6 +150,7 @@ where
         let status = status?;
         tracing::error!(%status, "upstream function process exited; stopping");
         drain(graceful, listener, config.write_timeout).await;
+        stop_metrics(metrics_endpoint).await;
         return Err(Error::UpstreamExited(status));
     }
 
@@ -154,7 +174,15 @@ where
         }
     }
     drain(graceful, listener, config.write_timeout).await;
+    stop_metrics(metrics_endpoint).await;
     Ok(())
+}
+
+/// Stops the metrics endpoint, if there is one.
+async fn stop_metrics(endpoint: Option<MetricsEndpoint>) {
+    if let Some(endpoint) = endpoint {
+        endpoint.stop().await;
+    }
 }
 
 /// Writes the lock file and marks the watchdog up: now, or in http mode once the upstream
@@ -211,24 +239,36 @@ async fn accept_failed(error: std::io::Error) {
 }
 
 impl Watchdog {
-    /// Routes one request: the two watchdog endpoints, then the mode's handler under
-    /// `max_inflight`.
+    /// Routes one request: the two watchdog endpoints, unmeasured, then function requests.
     async fn handle(
         self: Arc<Self>,
         request: Request<Incoming>,
-    ) -> Result<Response<ResponseBody>, Error> {
+    ) -> Result<Response<MeasuredBody>, Error> {
         let started = Instant::now();
         match request.uri().path() {
             "/_/health" => {
-                return Ok(health::health(
-                    request.method(),
-                    &self.lifecycle,
-                    &self.lock,
-                ));
+                let response = health::health(request.method(), &self.lifecycle, &self.lock);
+                return Ok(response.map(MeasuredBody::unmeasured));
             }
-            "/_/ready" => return Ok(self.ready(&request).await),
+            "/_/ready" => return Ok(self.ready(&request).await.map(MeasuredBody::unmeasured)),
             _ => {}
         }
+        // Measured until the response body ends; dropped with the future, it counts as no
+        // response.
+        let observation = self
+            .metrics
+            .as_ref()
+            .map(|metrics| metrics.observe(request.method(), started));
+        let response = self.serve_function(request, started).await?;
+        Ok(metrics::measured(response, observation))
+    }
+
+    /// Serves a function request with the mode's handler, under `max_inflight`, and logs it.
+    async fn serve_function(
+        &self,
+        request: Request<Incoming>,
+        started: Instant,
+    ) -> Result<Response<ResponseBody>, Error> {
         let Some(permit) = self.inflight.try_acquire() else {
             let limit = self.inflight.limit().unwrap_or_default();
             tracing::warn!(limit, "max_inflight reached, answering 429");

@@ -27,14 +27,23 @@ pub(crate) struct Watchdog {
     child: Option<Child>,
     /// Its port on 127.0.0.1.
     pub(crate) port: u16,
+    /// Its metrics port (`metrics_port`): a free port unless the test sets one.
+    pub(crate) metrics_port: u16,
     /// Its `TMPDIR` (holds `.lock` and `watchdog.log`) and the test's scratch files.
     pub(crate) dir: tempfile::TempDir,
 }
 
 /// A port nobody listens on right now.
 pub(crate) fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().unwrap().port()
+    free_ports::<1>()[0]
+}
+
+/// `N` distinct ports nobody listens on right now.
+pub(crate) fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: [std::net::TcpListener; N] = std::array::from_fn(|_| {
+        std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port")
+    });
+    listeners.map(|l| l.local_addr().unwrap().port())
 }
 
 impl Watchdog {
@@ -45,15 +54,21 @@ impl Watchdog {
         watchdog
     }
 
-    /// Starts `fwatchdog` in `dir` without waiting for it.
+    /// Starts `fwatchdog` in `dir` without waiting for it. The metrics port is a free one
+    /// (never the shared default 8081) unless `vars` sets `metrics_port`.
     pub(crate) fn spawn(dir: tempfile::TempDir, vars: &[(&str, &str)]) -> Watchdog {
-        let port = free_port();
+        let [port, free_metrics_port] = free_ports();
+        let metrics_port = vars
+            .iter()
+            .find(|(name, _)| *name == "metrics_port")
+            .map_or(free_metrics_port, |(_, value)| value.parse().unwrap());
         let log = std::fs::File::create(dir.path().join("watchdog.log")).unwrap();
         let child = Command::new(FWATCHDOG)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("TMPDIR", dir.path())
             .env("port", port.to_string())
+            .env("metrics_port", metrics_port.to_string())
             .env("RUST_LOG", "info")
             // Exit promptly when dropped (SIGTERM); tests of the drain set their own.
             .env("healthcheck_interval", "0")
@@ -66,6 +81,7 @@ impl Watchdog {
         Watchdog {
             child: Some(child),
             port,
+            metrics_port,
             dir,
         }
     }
@@ -119,9 +135,7 @@ impl Watchdog {
         &self,
         request: Request<RequestBody>,
     ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), SendError> {
-        let (parts, body) = self.send(request).await?.into_parts();
-        let body = body.collect().await.map_err(SendError::Http)?.to_bytes();
-        Ok((parts.status, parts.headers, body))
+        request_to(self.port, request).await
     }
 
     /// Sends a request on a new connection and returns the response with its body unread.
@@ -129,14 +143,23 @@ impl Watchdog {
         &self,
         request: Request<RequestBody>,
     ) -> Result<Response<Incoming>, SendError> {
-        let stream = TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .map_err(SendError::Connect)?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(SendError::Http)?;
-        tokio::spawn(connection);
-        sender.send_request(request).await.map_err(SendError::Http)
+        send_to(self.port, request).await
+    }
+
+    /// `GET /metrics` on the metrics port: the metrics text, panicking with the log on failure.
+    pub(crate) async fn metrics(&self) -> String {
+        match self.try_metrics().await {
+            Ok((StatusCode::OK, _, body)) => String::from_utf8(body.to_vec()).unwrap(),
+            Ok((status, _, _)) => panic!("/metrics answered {status}; log:\n{}", self.log()),
+            Err(error) => panic!("/metrics failed: {error}; log:\n{}", self.log()),
+        }
+    }
+
+    /// `GET /metrics` on the metrics port, errors returned.
+    pub(crate) async fn try_metrics(
+        &self,
+    ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), SendError> {
+        request_to(self.metrics_port, get("/metrics")).await
     }
 
     /// Sends SIGTERM.
@@ -179,6 +202,31 @@ impl Drop for Watchdog {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// Sends a request to `port` on 127.0.0.1 on a new connection and collects the response.
+pub(crate) async fn request_to(
+    port: u16,
+    request: Request<RequestBody>,
+) -> Result<(StatusCode, hyper::HeaderMap, Bytes), SendError> {
+    let (parts, body) = send_to(port, request).await?.into_parts();
+    let body = body.collect().await.map_err(SendError::Http)?.to_bytes();
+    Ok((parts.status, parts.headers, body))
+}
+
+/// Sends a request to `port` on 127.0.0.1 on a new connection; the body is left unread.
+pub(crate) async fn send_to(
+    port: u16,
+    request: Request<RequestBody>,
+) -> Result<Response<Incoming>, SendError> {
+    let stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(SendError::Connect)?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(SendError::Http)?;
+    tokio::spawn(connection);
+    sender.send_request(request).await.map_err(SendError::Http)
 }
 
 /// Why a request could not be sent.
@@ -302,6 +350,50 @@ pub(crate) fn group_members(pgid: u32) -> Vec<u32> {
         .filter(|s| s.pgrp == pgid && s.state != 'Z')
         .map(|s| s.pid)
         .collect()
+}
+
+/// The TCP ports `pid` listens on (IPv4 and IPv6), from its socket descriptors and
+/// `/proc/net/tcp*`, sorted.
+pub(crate) fn listening_ports(pid: u32) -> Vec<u16> {
+    let sockets: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?;
+            let inode = target.strip_prefix("socket:[")?.strip_suffix(']')?;
+            Some(inode.to_owned())
+        })
+        .collect();
+    let mut ports: Vec<u16> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|text| {
+            text.lines()
+                .skip(1)
+                .filter_map(|line| {
+                    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let listening = fields.get(3) == Some(&"0A");
+                    let port = fields.get(1)?.rsplit(':').next()?;
+                    (listening && sockets.contains(*fields.get(9)?))
+                        .then(|| u16::from_str_radix(port, 16).ok())
+                        .flatten()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+/// The value of one sample in a metrics text: `series` is the name with its labels exactly as
+/// printed (`http_requests_total{code="200",method="post"}`); `None` when absent.
+pub(crate) fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let value = line.strip_prefix(series)?.strip_prefix(' ')?;
+        value.trim().parse().ok()
+    })
 }
 
 /// Resident memory of `pid` in KiB (`VmRSS`).

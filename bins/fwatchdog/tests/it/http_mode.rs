@@ -10,8 +10,9 @@ use tokio::time::Instant;
 
 use crate::harness::{empty, free_port, get, post, script, Watchdog, FWATCHDOG};
 
-/// Starts an http-mode watchdog whose upstream listens after `delay`.
-fn http_watchdog(delay: &str) -> Watchdog {
+/// Starts an http-mode watchdog whose upstream listens after `delay`. The upstream answers
+/// `/slow` after 5 s, anything else at once; it serves no metrics.
+pub(crate) fn http_watchdog(delay: &str) -> Watchdog {
     let dir = tempfile::tempdir().unwrap();
     let upstream_port = free_port();
     let route = script(
@@ -25,7 +26,7 @@ fn http_watchdog(delay: &str) -> Watchdog {
         "start.sh",
         &format!(
             "sleep {delay}\nexec env mode=serializing port={upstream_port} suppress_lock=true \
-             fprocess=\"{route}\" {FWATCHDOG}\n"
+             metrics_port=0 fprocess=\"{route}\" {FWATCHDOG}\n"
         ),
     );
     let upstream_url = format!("http://127.0.0.1:{upstream_port}");

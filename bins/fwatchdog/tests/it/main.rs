@@ -8,6 +8,7 @@ mod config;
 mod fork;
 mod http_mode;
 mod limits;
+mod metrics;
 mod shutdown;
 mod static_mode;
 mod streaming;
