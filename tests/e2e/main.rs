@@ -7,6 +7,7 @@
 //! `FAAS_REQUIRE_SERVICES=1`.
 
 mod archive;
+mod async_queue;
 mod cli;
 mod faults;
 mod lifecycle;

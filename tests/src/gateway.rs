@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 pub struct Response {
     /// The status code.
     pub status: u16,
+    /// The headers.
+    pub headers: http::HeaderMap,
     /// The body.
     pub body: Bytes,
 }
@@ -73,12 +75,25 @@ impl GatewayClient {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Response, String> {
+        let json = [("content-type", "application/json")];
+        let headers: &[(&str, &str)] = if body.is_some() { &json } else { &[] };
+        self.try_request_with(method, path, headers, body).await
+    }
+
+    /// One request with auth and `headers`; `Err` when no response came back within 30 s.
+    pub async fn try_request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, String> {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr))
             .header(http::header::AUTHORIZATION, &self.authorization);
-        if body.is_some() {
-            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
         let request = builder
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
@@ -90,13 +105,13 @@ impl GatewayClient {
                 .await
                 .map_err(|e| format!("{e:?}"))?;
             let status = response.status().as_u16();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?
-                .to_bytes();
-            Ok(Response { status, body })
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+            Ok(Response {
+                status,
+                headers: parts.headers,
+                body,
+            })
         };
         tokio::time::timeout(Duration::from_secs(30), exchange)
             .await

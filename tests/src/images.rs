@@ -5,7 +5,8 @@
 //! answers tell replicas and restarts apart), then `secret <name>=<value>` per secret and
 //! `secret-readonly` or `secret-writable` when a secret `api-key` is mounted.
 //! CGI: `/cgi-bin/exit` makes the main process exit (status 3); `/cgi-bin/hog` makes it
-//! allocate 64 MiB; `/cgi-bin/log?TEXT` writes `log TEXT` to its stdout. SIGTERM ends it at once.
+//! allocate 64 MiB; `/cgi-bin/log?TEXT` writes `log TEXT` to its stdout; `POST /cgi-bin/echo`
+//! answers `echo` and the request body. SIGTERM ends it at once.
 
 use std::path::Path;
 
@@ -25,6 +26,7 @@ cgi() { printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho %s\n%s\n'
 cgi exit 'kill -USR2 1'
 cgi hog 'kill -USR1 1'
 cgi log 'echo "log $QUERY_STRING" > /proc/1/fd/1'
+cgi echo 'cat'
 trap 'exit 0' TERM
 trap 'echo exiting; exit 3' USR2
 trap 'echo hogging; x=$(head -c 67108864 /dev/zero | tr "\000" a); echo "survived ${#x}"' USR1
