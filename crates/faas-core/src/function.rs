@@ -126,6 +126,7 @@ impl FunctionDeployment {
                 )));
             }
         }
+        idle_timeout(&self.labels)?;
         for key in self.labels.keys().chain(self.annotations.keys()) {
             if key.starts_with(INTERNAL_LABEL_PREFIX) {
                 return Err(ProviderError::invalid(format!(
@@ -159,6 +160,40 @@ impl FunctionDeployment {
         label_u32(&self.labels, LABEL_SCALE_MAX)
     }
 }
+
+/// How long a function idles before it is scaled to zero when its labels ask for that
+/// (`com.openfaas.scale.zero=true`; `com.openfaas.scale.zero-duration`, a Go duration, default
+/// [`DEFAULT_IDLE_TIMEOUT`]); `None` when they do not.
+pub fn idle_timeout(
+    labels: &BTreeMap<String, String>,
+) -> Result<Option<std::time::Duration>, ProviderError> {
+    let enabled = match labels.get(LABEL_SCALE_ZERO).map(|v| v.trim()) {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) => {
+            return Err(ProviderError::invalid(format!(
+                "label {LABEL_SCALE_ZERO}={v:?} must be true or false"
+            )))
+        }
+    };
+    let duration = match labels.get(LABEL_SCALE_ZERO_DURATION) {
+        Some(v) => crate::timeout::parse_duration(v).map_err(|e| {
+            ProviderError::invalid(format!("label {LABEL_SCALE_ZERO_DURATION}: {e}"))
+        })?,
+        None => DEFAULT_IDLE_TIMEOUT,
+    };
+    if enabled && duration.is_zero() {
+        return Err(ProviderError::invalid(format!(
+            "label {LABEL_SCALE_ZERO_DURATION} must be longer than 0"
+        )));
+    }
+    Ok(enabled.then_some(duration))
+}
+
+/// The idle time before scale to zero when `com.openfaas.scale.zero-duration` is not set
+/// (upstream's default, 15 minutes).
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Reads an unsigned integer label, with an error naming the label when it does not parse.
 pub fn label_u32(

@@ -46,6 +46,11 @@ pub struct GatewayConfig {
     /// The namespace of a request that names none (default `openfaas-fn`; upstream's
     /// `function_namespace`, api.md §14). A faasd or faas-k8s on another function namespace sets it.
     pub default_namespace: String,
+    /// How often functions labelled `com.openfaas.scale.zero=true` are checked for idleness
+    /// and scaled to zero once idle for their `com.openfaas.scale.zero-duration` (see
+    /// [`Gateway::idle_scaler`](crate::Gateway::idle_scaler)); `None` turns idle scale-to-zero
+    /// off. Default 10 s.
+    pub idle_check_interval: Option<Duration>,
 }
 
 impl Default for GatewayConfig {
@@ -69,6 +74,7 @@ impl Default for GatewayConfig {
             },
             arch: std::env::consts::ARCH.to_owned(),
             drain_timeout: Duration::from_secs(30),
+            idle_check_interval: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -89,6 +95,8 @@ impl std::fmt::Debug for GatewayConfig {
             .field("version", &self.version)
             .field("arch", &self.arch)
             .field("drain_timeout", &self.drain_timeout)
+            .field("default_namespace", &self.default_namespace)
+            .field("idle_check_interval", &self.idle_check_interval)
             .finish()
     }
 }

@@ -64,6 +64,16 @@ pub fn router(provider: Arc<dyn Provider>, config: GatewayConfig) -> Gateway {
 }
 
 impl Gateway {
+    /// Idle scale-to-zero: functions labelled `com.openfaas.scale.zero=true` are scaled to
+    /// zero once no call has reached them for their `com.openfaas.scale.zero-duration`
+    /// (default 15 min), checked every [`GatewayConfig::idle_check_interval`]. A future that
+    /// never ends, to spawn next to the server; `None` when that interval is `None`.
+    /// [`serve`](crate::serve) and [`serve_gateway`](crate::serve_gateway) run it themselves.
+    pub fn idle_scaler(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let every = self.shared.config.idle_check_interval?;
+        Some(crate::idle::run(Arc::clone(&self.shared), every))
+    }
+
     /// This gateway, answering a connection from `peer`.
     pub fn with_peer(mut self, peer: SocketAddr) -> Self {
         self.peer = Some(peer);

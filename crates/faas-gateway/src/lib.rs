@@ -29,6 +29,7 @@ pub mod config;
 pub mod error;
 mod forward;
 mod gateway;
+mod idle;
 mod invoke;
 mod layer;
 pub mod metrics;

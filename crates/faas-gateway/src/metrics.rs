@@ -8,6 +8,7 @@
 //! a histogram observe.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -59,6 +60,8 @@ struct Inner {
     started: Family<FunctionLabels, Counter>,
     service_count: Family<FunctionLabels, Gauge>,
     functions: RwLock<HashMap<FunctionRef, Arc<FunctionMetrics>>>,
+    /// When these metrics were made (the gateway's start).
+    epoch: tokio::time::Instant,
 }
 
 /// One function's metric handles, found once per invocation.
@@ -67,6 +70,12 @@ pub(crate) struct FunctionMetrics {
     function_name: String,
     started: Counter,
     by_code: RwLock<Vec<(u16, Counter, Histogram)>>,
+    /// Calls whose response head has not come back yet.
+    in_flight: AtomicU64,
+    /// When a call last started or answered, in ms since `epoch`.
+    last_active_ms: AtomicU64,
+    /// The gateway's metrics' creation.
+    epoch: tokio::time::Instant,
 }
 
 /// Exposes a counter family without the `_total` suffix prometheus-client adds, as upstream's
@@ -133,6 +142,7 @@ impl Metrics {
                 started,
                 service_count,
                 functions: RwLock::default(),
+                epoch: tokio::time::Instant::now(),
             }),
         }
     }
@@ -167,6 +177,9 @@ impl Metrics {
                 function_name,
                 started,
                 by_code: RwLock::default(),
+                in_flight: AtomicU64::new(0),
+                last_active_ms: AtomicU64::new(0),
+                epoch: self.inner.epoch,
             })
         });
         Arc::clone(m)
@@ -174,6 +187,8 @@ impl Metrics {
 
     /// Counts a finished invocation of `function` with this status and duration.
     pub(crate) fn record(&self, function: &FunctionMetrics, code: u16, elapsed: Duration) {
+        function.in_flight.fetch_sub(1, Ordering::Relaxed);
+        function.touch();
         let seconds = elapsed.as_secs_f64();
         if let Some((_, counter, histogram)) =
             read(&function.by_code).iter().find(|(c, _, _)| *c == code)
@@ -222,6 +237,28 @@ impl FunctionMetrics {
     /// Counts an invocation as started.
     pub(crate) fn start(&self) {
         self.started.inc();
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.touch();
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_active_ms.fetch_max(ms, Ordering::Relaxed);
+    }
+}
+
+impl Metrics {
+    /// How long `function` has had no call in flight and none started or answered: since the
+    /// last such event, or since these metrics were made when it was never called.
+    pub(crate) fn idle_for(&self, function: &FunctionRef) -> Duration {
+        let now = self.inner.epoch.elapsed();
+        match read(&self.inner.functions).get(function) {
+            None => now,
+            Some(m) if m.in_flight.load(Ordering::Relaxed) > 0 => Duration::ZERO,
+            Some(m) => now.saturating_sub(Duration::from_millis(
+                m.last_active_ms.load(Ordering::Relaxed),
+            )),
+        }
     }
 }
 

@@ -43,10 +43,15 @@ pub async fn serve_gateway(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
     let drain = gateway.config().drain_timeout;
-    accept_loop(listener, drain, shutdown, move |peer| {
+    let idle_scaler = gateway.idle_scaler().map(tokio::spawn);
+    let served = accept_loop(listener, drain, shutdown, move |peer| {
         gateway.clone().with_peer(peer)
     })
-    .await
+    .await;
+    if let Some(task) = idle_scaler {
+        task.abort();
+    }
+    served
 }
 
 /// Serves only `GET /metrics` of `metrics` on `listener` (upstream's separate `:8082` port),

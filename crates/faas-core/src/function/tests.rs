@@ -147,3 +147,51 @@ fn scale_request_rejects_negative_replicas() {
         serde_json::from_str(r#"{"serviceName":"echo","replicas":0}"#).unwrap();
     assert_eq!(r.replicas, 0);
 }
+
+#[test]
+fn idle_timeout_reads_the_scale_zero_labels() {
+    let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    assert_eq!(idle_timeout(&labels(&[])).unwrap(), None);
+    assert_eq!(
+        idle_timeout(&labels(&[(LABEL_SCALE_ZERO, "false")])).unwrap(),
+        None
+    );
+    assert_eq!(
+        idle_timeout(&labels(&[(LABEL_SCALE_ZERO, "true")])).unwrap(),
+        Some(DEFAULT_IDLE_TIMEOUT)
+    );
+    assert_eq!(
+        idle_timeout(&labels(&[
+            (LABEL_SCALE_ZERO, "true"),
+            (LABEL_SCALE_ZERO_DURATION, "1m30s")
+        ]))
+        .unwrap(),
+        Some(std::time::Duration::from_secs(90))
+    );
+    for bad in [
+        labels(&[(LABEL_SCALE_ZERO, "yes")]),
+        labels(&[
+            (LABEL_SCALE_ZERO, "true"),
+            (LABEL_SCALE_ZERO_DURATION, "soon"),
+        ]),
+        labels(&[
+            (LABEL_SCALE_ZERO, "true"),
+            (LABEL_SCALE_ZERO_DURATION, "0s"),
+        ]),
+    ] {
+        let err = FunctionDeployment {
+            service: "echo".into(),
+            image: "echo:1".into(),
+            labels: bad.clone(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(err.to_string().contains("com.openfaas.scale.zero"), "{err}");
+    }
+}

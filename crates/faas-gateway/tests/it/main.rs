@@ -4,6 +4,7 @@ mod async_invoke;
 mod auth;
 mod example_provider;
 mod functions;
+mod idle;
 mod logs;
 mod namespaces;
 mod proxy;
