@@ -16,6 +16,9 @@ stop_test_services() {
   local dirs
   mapfile -t dirs < <(find target/tmp -name '*.pid' -printf '%h\n' 2>/dev/null | sort -u)
   ((${#dirs[@]})) && bash scripts/services/stop.sh "${dirs[@]}" || true
+  # Mounts the tests left under target/tmp (buildah's overlay storage, network namespaces of a
+  # world torn down mid-test), deepest first.
+  findmnt -rn -o TARGET | grep "^$PWD/target/tmp/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 }
 trap stop_test_services EXIT
 

@@ -145,6 +145,9 @@ impl TestEnv {
                 .purge(&self.namespace, "overlayfs")
                 .await;
         }
+        // Replicas purged with the namespace (or left by a killed faasd) keep their network
+        // namespaces pinned under the state dir: unpin them, or they outlive the test.
+        faas_provider_containerd::netns::remove_all(&self.state_dir().join("netns"));
         remove_network(&self.bridge);
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -264,24 +264,7 @@ impl Namespaces {
                 ))
                 .await;
         }
-        if let Ok(leases) = c
-            .leases()
-            .list(in_namespace(name, ListRequest { filters: vec![] }))
-            .await
-        {
-            for l in leases.into_inner().leases {
-                let _ = c
-                    .leases()
-                    .delete(in_namespace(
-                        name,
-                        DeleteRequest {
-                            id: l.id,
-                            sync: false,
-                        },
-                    ))
-                    .await;
-            }
-        }
+        self.delete_leases(name).await;
         // Snapshots: remove leaves first until none is left (children block their parents).
         for _ in 0..32 {
             let mut stream = match c
@@ -321,9 +304,10 @@ impl Namespaces {
             }
         }
         // Content goes with the garbage collector once images and leases are gone; the delete
-        // below fails while anything remains, so retry briefly.
+        // below fails while anything remains, so retry (up to 20 s: on a loaded machine the
+        // collector's next run can be seconds away).
         let mut last = None;
-        for _ in 0..30 {
+        for _ in 0..100 {
             match c
                 .namespaces()
                 .delete(in_namespace(
@@ -338,6 +322,9 @@ impl Namespaces {
                 Err(s) if s.code() == Code::NotFound => return Ok(()),
                 Err(s) => {
                     last = Some(s);
+                    // A replica created meanwhile (by a provider still winding down) holds a
+                    // lease of its own.
+                    self.delete_leases(name).await;
                     // A synchronous image delete triggers the collector for the content.
                     let _ = c
                         .images()
@@ -360,6 +347,29 @@ impl Namespaces {
                 containerd_client::tonic::Status::unknown("namespace not empty")
             }),
         ))
+    }
+
+    /// Deletes every lease of namespace `name`; errors are ignored (cleanup).
+    async fn delete_leases(&self, name: &str) {
+        let c = &self.client;
+        if let Ok(leases) = c
+            .leases()
+            .list(in_namespace(name, ListRequest { filters: vec![] }))
+            .await
+        {
+            for l in leases.into_inner().leases {
+                let _ = c
+                    .leases()
+                    .delete(in_namespace(
+                        name,
+                        DeleteRequest {
+                            id: l.id,
+                            sync: false,
+                        },
+                    ))
+                    .await;
+            }
+        }
     }
 }
 

@@ -64,6 +64,29 @@ pub fn remove(path: &Path) {
     let _ = std::fs::remove_file(path);
 }
 
+/// Unpins every namespace pinned under `dir` (`<state-dir>/netns`: one folder per containerd
+/// namespace, one file per replica) and removes the files; for tearing down a whole state dir
+/// whose replicas were removed behind the provider's back. Returns how many were pinned.
+pub fn remove_all(dir: &Path) -> usize {
+    let mut unpinned = 0;
+    let Ok(namespaces) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for ns in namespaces.flatten() {
+        let Ok(replicas) = std::fs::read_dir(ns.path()) else {
+            continue;
+        };
+        for replica in replicas.flatten() {
+            let path = replica.path();
+            if is_pinned(&path) {
+                unpinned += 1;
+            }
+            remove(&path);
+        }
+    }
+    unpinned
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +118,9 @@ mod tests {
         remove(&path);
         assert!(!is_pinned(&path));
         assert!(!path.exists());
+        create(&path).unwrap();
+        create(&dir.path().join("ns/b")).unwrap();
+        assert_eq!(remove_all(dir.path()), 2);
+        assert!(!is_pinned(&path));
     }
 }

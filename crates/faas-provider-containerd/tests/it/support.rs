@@ -226,6 +226,7 @@ impl TestEnv {
             .purge(&self.namespace, "overlayfs")
             .await
             .expect("purging the test namespace");
+        faas_provider_containerd::netns::remove_all(&self.config.state_dir.join("netns"));
         let _ = Command::new("ip")
             .args(["link", "del", &self.config.network.bridge])
             .output();
