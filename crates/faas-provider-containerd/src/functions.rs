@@ -66,7 +66,12 @@ impl Inner {
         let insecure = reference.is_insecure(&self.config.insecure_registries);
         tracing::info!(image = %name, namespace = ns, insecure, "pulling image");
         let staged = registry
-            .pull(&reference, insecure, credentials)
+            .pull(
+                &reference,
+                insecure,
+                credentials,
+                &self.config.state_dir.join("tmp"),
+            )
             .await
             .map_err(|e| match e {
                 e @ (Error::ImageNotFound { .. } | Error::BadImage(_) | Error::Invalid(_)) => e,

@@ -11,7 +11,7 @@ use super::manifest::{
     is_index, node_architecture, parse_json, pick_platform, sha256_digest, Descriptor, Index,
     Manifest, OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST,
 };
-use super::store::StagedImage;
+use super::store::{Blob, StagedImage};
 use crate::error::{Error, Result};
 
 /// Reads the archive at `path` and stages its image (the node's platform) under `name`.
@@ -88,7 +88,10 @@ fn stage_oci_layout(files: &HashMap<String, Vec<u8>>, name: &str) -> Result<Stag
     let layers = manifest
         .layers
         .iter()
-        .map(|l| Ok((l.clone(), Bytes::copy_from_slice(blob(files, &l.digest)?))))
+        .map(|l| {
+            let data = Bytes::copy_from_slice(blob(files, &l.digest)?);
+            Ok((l.clone(), Blob::Memory(data)))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(StagedImage {
         name: name.to_owned(),
@@ -139,7 +142,7 @@ fn stage_docker_archive(files: &HashMap<String, Vec<u8>>, name: &str) -> Result<
             platform: None,
             annotations: Default::default(),
         };
-        layers.push((desc, Bytes::from(data)));
+        layers.push((desc, Blob::Memory(Bytes::from(data))));
     }
     let manifest = Manifest {
         schema_version: 2,

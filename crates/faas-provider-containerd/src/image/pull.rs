@@ -2,6 +2,9 @@
 //! insecure registries, HTTPS otherwise; anonymous, basic or bearer-token auth; the node's
 //! platform picked from an index. Blobs are verified against their digests.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
@@ -10,14 +13,16 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
 
 use super::auth::{parse_challenge, Challenge, Credentials};
 use super::manifest::{
-    is_index, node_architecture, parse_json, pick_platform, sha256_digest, Descriptor, Manifest,
-    DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
+    hex, is_index, node_architecture, parse_json, pick_platform, sha256_digest, Descriptor,
+    Manifest, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
 };
 use super::reference::ImageReference;
-use super::store::StagedImage;
+use super::store::{Blob, StagedImage};
 use crate::error::{Error, Result};
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
@@ -45,12 +50,14 @@ impl RegistryClient {
         })
     }
 
-    /// Fetches `reference` (the node's platform) into memory.
+    /// Fetches `reference` (the node's platform): manifest and config into memory, layers into
+    /// temporary files under `spool` (removed when the staged image is dropped).
     pub async fn pull(
         &self,
         reference: &ImageReference,
         insecure: bool,
         credentials: Option<Credentials>,
+        spool: &Path,
     ) -> Result<StagedImage> {
         let mut session = Session {
             http: &self.http,
@@ -102,10 +109,10 @@ impl RegistryClient {
                 .clone()
                 .unwrap_or_else(|| OCI_MANIFEST.to_owned());
         }
-        let config = session.get_blob(&manifest.config).await?;
+        let config = session.get_small_blob(&manifest.config).await?;
         let mut layers = Vec::with_capacity(manifest.layers.len());
         for layer in &manifest.layers {
-            layers.push((layer.clone(), session.get_blob(layer).await?));
+            layers.push((layer.clone(), session.get_blob(layer, spool).await?));
         }
         Ok(StagedImage {
             name: reference.name(),
@@ -168,11 +175,9 @@ impl Session<'_> {
         Ok((media_type, body.to_vec()))
     }
 
-    async fn get_blob(&mut self, d: &Descriptor) -> Result<Bytes> {
-        let url = format!(
-            "{}/v2/{}/blobs/{}",
-            self.base, self.reference.repository, d.digest
-        );
+    /// A small blob (the config), in memory, digest checked.
+    async fn get_small_blob(&mut self, d: &Descriptor) -> Result<Bytes> {
+        let url = self.blob_url(d);
         let (status, _, body) = self.get(&url, "*/*").await?;
         if !(200..300).contains(&status) {
             return Err(self.registry_error(format!("GET blob {}: status {status}", d.digest)));
@@ -187,8 +192,73 @@ impl Session<'_> {
         Ok(body)
     }
 
-    /// GET with auth negotiation and redirects (blob downloads often redirect to storage).
+    /// A layer, written to a temporary file in `spool` as it arrives (digest and size checked
+    /// on the way), so memory use does not grow with the layer.
+    async fn get_blob(&mut self, d: &Descriptor, spool: &Path) -> Result<Blob> {
+        let url = self.blob_url(d);
+        let (status, _, mut body) = self.get_response(&url, "*/*").await?;
+        if !(200..300).contains(&status) {
+            return Err(self.registry_error(format!("GET blob {}: status {status}", d.digest)));
+        }
+        std::fs::create_dir_all(spool).map_err(|e| Error::io("creating", spool, e))?;
+        let (file, path) = tempfile::NamedTempFile::new_in(spool)
+            .map_err(|e| Error::io("creating a temporary file in", spool, e))?
+            .into_parts();
+        let mut file = tokio::fs::File::from_std(file);
+        let mut hasher = Sha256::new();
+        let mut len = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| self.registry_error(format!("reading {url}: {e}")))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            hasher.update(&data);
+            len += data.len() as u64;
+            file.write_all(&data)
+                .await
+                .map_err(|e| Error::io("writing", path.to_path_buf(), e))?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| Error::io("writing", path.to_path_buf(), e))?;
+        let got = format!("sha256:{}", hex(&hasher.finalize()));
+        if got != d.digest {
+            return Err(Error::BadImage(format!(
+                "blob {} has digest {got}",
+                d.digest
+            )));
+        }
+        Ok(Blob::File {
+            path: Arc::new(path),
+            len,
+        })
+    }
+
+    fn blob_url(&self, d: &Descriptor) -> String {
+        format!(
+            "{}/v2/{}/blobs/{}",
+            self.base, self.reference.repository, d.digest
+        )
+    }
+
+    /// GET with auth negotiation and redirects, body read into memory.
     async fn get(&mut self, url: &str, accept: &str) -> Result<(u16, String, Bytes)> {
+        let (status, content_type, body) = self.get_response(url, accept).await?;
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| self.registry_error(format!("reading {url}: {e}")))?
+            .to_bytes();
+        Ok((status, content_type, body))
+    }
+
+    /// GET with auth negotiation and redirects (blob downloads often redirect to storage): the
+    /// final status, content type and the body still to be read.
+    async fn get_response(
+        &mut self,
+        url: &str,
+        accept: &str,
+    ) -> Result<(u16, String, hyper::body::Incoming)> {
         let mut url = url.to_owned();
         let mut authorized_host = true;
         let mut retried_auth = false;
@@ -257,13 +327,7 @@ impl Session<'_> {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_owned();
-            let body = resp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| self.registry_error(format!("reading {url}: {e}")))?
-                .to_bytes();
-            return Ok((status, content_type, body));
+            return Ok((status, content_type, resp.into_body()));
         }
         Err(self.registry_error(format!("too many redirects from {url}")))
     }

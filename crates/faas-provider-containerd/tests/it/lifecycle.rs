@@ -51,6 +51,11 @@ async fn registry_deploy_scale_update_delete_leaves_nothing() {
     assert!(inventory(&p, &env.namespace).await.containers.is_empty());
 
     p.deploy(deployment(&env, "echo", &image)).await.unwrap();
+    // The pulled layers were spooled to files under <state>/tmp, removed once stored.
+    let spooled: Vec<_> = std::fs::read_dir(env.config.state_dir.join("tmp"))
+        .expect("the pull spools layers under <state>/tmp")
+        .collect();
+    assert!(spooled.is_empty(), "{spooled:?}");
     let resolved = tokio::time::timeout(Duration::from_secs(30), p.wait_ready(f.clone()).unwrap())
         .await
         .expect("ready in time")
