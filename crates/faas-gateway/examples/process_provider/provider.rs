@@ -81,9 +81,11 @@ impl ProcessProvider {
             .map_err(|e| ProviderError::internal("choosing a port", e))?
             .port();
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        // `exec`: the shell becomes the process, so killing the child (on drop) ends it
+        // rather than only the shell.
         let child = Command::new("sh")
             .arg("-c")
-            .arg(&process)
+            .arg(format!("exec {process}"))
             .envs(d.effective_env())
             .env("PORT", port.to_string())
             .env(
