@@ -179,6 +179,32 @@ impl Inner {
         })
     }
 
+    /// Creates and starts replicas `ids` side by side; returns those made and the first error.
+    pub(crate) async fn create_replicas(
+        &self,
+        d: &FunctionDeployment,
+        prepared: &Prepared,
+        generation: u64,
+        ids: &[String],
+    ) -> (Vec<ReplicaRecord>, Option<Error>) {
+        let results = futures_util::future::join_all(
+            ids.iter()
+                .map(|id| self.create_replica(d, prepared, generation, id, true)),
+        )
+        .await;
+        let mut created = Vec::new();
+        let mut failure = None;
+        for r in results {
+            match r {
+                Ok(r) => created.push(r),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        (created, failure)
+    }
+
     /// Removes a replica entirely.
     pub(crate) async fn destroy_replica(&self, ns: &str, r: &ReplicaRecord) {
         self.runner.destroy(ns, &r.id, r.cni_result.as_ref()).await;
@@ -246,21 +272,18 @@ impl Inner {
             },
             Some(Arc::clone(&prepared)),
         );
-        let mut created: Vec<ReplicaRecord> = Vec::new();
-        for _ in 0..desired {
-            let id = slot.next_replica_id(1);
-            match self.create_replica(&d, &prepared, 1, &id, true).await {
-                Ok(r) => {
-                    slot.record.replica_records.insert(id, r.clone());
-                    created.push(r);
-                }
-                Err(e) => {
-                    for r in &created {
-                        self.destroy_replica(&f.namespace, r).await;
-                    }
-                    return Err(e);
-                }
+        let ids: Vec<String> = (0..desired)
+            .map(|n| format!("{}.1-{n}", d.service))
+            .collect();
+        let (created, failure) = self.create_replicas(&d, &prepared, 1, &ids).await;
+        if let Some(e) = failure {
+            for r in &created {
+                self.destroy_replica(&f.namespace, r).await;
             }
+            return Err(e);
+        }
+        for r in &created {
+            slot.record.replica_records.insert(r.id.clone(), r.clone());
         }
         if let Err(e) = self.state.save(&slot.record) {
             for r in &created {
@@ -300,21 +323,11 @@ impl Inner {
             )
         };
         let prepared = Arc::new(self.prepare(&d).await?);
-        let mut new_records = Vec::new();
-        let mut failure = None;
-        for n in 0..desired {
-            let id = format!("{}.{generation}-{n}", d.service);
-            match self
-                .create_replica(&d, &prepared, generation, &id, true)
-                .await
-            {
-                Ok(r) => new_records.push(r),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
+        let ids: Vec<String> = (0..desired)
+            .map(|n| format!("{}.{generation}-{n}", d.service))
+            .collect();
+        let (new_records, mut failure) =
+            self.create_replicas(&d, &prepared, generation, &ids).await;
         if failure.is_none() {
             let checks = new_records.iter().map(|r| {
                 let addr = r.addr;

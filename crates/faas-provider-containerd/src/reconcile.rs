@@ -152,7 +152,7 @@ impl Inner {
 
         // Count: create missing replicas, remove extras (not-ready ones first, newest first).
         loop {
-            let (have, want, next_id, generation, victim) = {
+            let (have, want, generation, victim) = {
                 let table = self.table();
                 let Some(slot) = table.get(f) else {
                     return Ok(());
@@ -161,7 +161,6 @@ impl Inner {
                 (
                     slot.record.replica_records.len() as u64,
                     slot.record.replicas,
-                    slot.next_replica_id(slot.record.generation),
                     slot.record.generation,
                     victim,
                 )
@@ -170,14 +169,27 @@ impl Inner {
                 if self.start_standby(f).await? {
                     continue;
                 }
-                let r = self
-                    .create_replica(&record.deployment, &prepared, generation, &next_id, true)
-                    .await?;
+                // The missing replicas, created side by side.
+                let ids = self
+                    .table()
+                    .get(f)
+                    .map(|s| s.next_replica_ids(generation, (want - have) as usize))
+                    .unwrap_or_default();
+                let (made, failure) = self
+                    .create_replicas(&record.deployment, &prepared, generation, &ids)
+                    .await;
                 if let Some(slot) = self.table().get_mut(f) {
-                    slot.record.replica_records.insert(r.id.clone(), r.clone());
+                    for r in &made {
+                        slot.record.replica_records.insert(r.id.clone(), r.clone());
+                    }
                 }
                 self.persist(f)?;
-                self.spawn_probe(f.clone(), r);
+                for r in made {
+                    self.spawn_probe(f.clone(), r);
+                }
+                if let Some(e) = failure {
+                    return Err(e);
+                }
             } else if have > want {
                 let Some(r) = victim else { break };
                 if let Some(slot) = self.table().get_mut(f) {

@@ -87,15 +87,23 @@ impl Slot {
         }
     }
 
-    /// The next free replica id of generation `generation`: `<name>.<generation>-<n>`.
-    pub fn next_replica_id(&self, generation: u64) -> String {
+    /// The next `count` free replica ids of generation `generation`.
+    pub fn next_replica_ids(&self, generation: u64, count: usize) -> Vec<String> {
         let name = &self.record.deployment.service;
         let standby = self.record.standby.as_ref().map(|s| s.id.as_str());
         (0..)
             .map(|n| format!("{name}.{generation}-{n}"))
-            .find(|id| {
+            .filter(|id| {
                 !self.record.replica_records.contains_key(id) && standby != Some(id.as_str())
             })
+            .take(count)
+            .collect()
+    }
+
+    /// The next free replica id of generation `generation`: `<name>.<generation>-<n>`.
+    pub fn next_replica_id(&self, generation: u64) -> String {
+        self.next_replica_ids(generation, 1)
+            .pop()
             .unwrap_or_default()
     }
 }
@@ -173,6 +181,7 @@ mod tests {
         slot.set_ready("echo.1-0", Some("10.0.0.2:8080".parse().unwrap()));
         assert_eq!(rx.borrow().len(), 1);
         assert_eq!(slot.next_replica_id(1), "echo.1-0");
+        assert_eq!(slot.next_replica_ids(1, 2), ["echo.1-0", "echo.1-1"]);
         slot.set_ready("echo.1-0", None);
         assert!(rx.borrow().is_empty());
     }
