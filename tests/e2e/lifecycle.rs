@@ -165,7 +165,15 @@ async fn rolling_update_under_load_fails_no_request_and_a_bad_image_keeps_the_ol
         "failed requests: {failures:?}"
     );
     gw.wait_available("roll", &ns, 2).await;
-    let after = inventory(&env.socket, &ns).await;
+    // The old replicas drain in the background after the update returned.
+    let mut after = inventory(&env.socket, &ns).await;
+    for _ in 0..150 {
+        if after.containers.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = inventory(&env.socket, &ns).await;
+    }
     assert_eq!(after.containers.len(), 2, "{after:?}");
     gw.delete("roll", &ns).await;
     env.finish(faasd).await;

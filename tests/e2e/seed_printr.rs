@@ -119,7 +119,21 @@ async fn printr_streams_ten_thousand_lines() {
         assert_eq!(described["envVars"][timeout], "1m", "{described}");
     }
 
-    // curl http://<gateway>/function/printr
+    // curl http://<gateway>/function/printr — and, once lines flow, a rolling update of
+    // printr: the replica serving the stream drains (SIGTERM, its one-minute grace, network
+    // kept up) and the stream still ends with all 10000 lines.
+    let mut update = serde_json::json!({
+        "service": "printr",
+        "namespace": world.env.namespace,
+        "image": described["image"],
+        "envProcess": described["envProcess"],
+        "envVars": described["envVars"],
+        "labels": described["labels"],
+        "annotations": described["annotations"],
+    });
+    update["envVars"]["redeployed"] = "yes".into();
+    let updater = world.gateway();
+    let mut updating = None;
     let started = tokio::time::Instant::now();
     let mut body = Vec::new();
     let mut first_line_after = None;
@@ -127,6 +141,8 @@ async fn printr_streams_ten_thousand_lines() {
         .stream("/function/printr", Duration::from_secs(90), |chunk| {
             if first_line_after.is_none() && chunk.contains(&b'\n') {
                 first_line_after = Some(started.elapsed());
+                let (gw, update) = (updater.clone(), update.clone());
+                updating = Some(tokio::spawn(async move { gw.update(&update).await }));
             }
             body.extend_from_slice(chunk);
             body.ends_with(b"\n10000\n")
@@ -140,6 +156,16 @@ async fn printr_streams_ten_thousand_lines() {
             )
         });
     let last_line_after = started.elapsed();
+    let updated = updating
+        .expect("the update was sent")
+        .await
+        .expect("the update task");
+    assert!(updated.status < 300, "update: {}", updated.text());
+    let now = world
+        .gateway()
+        .describe("printr", &world.env.namespace)
+        .await;
+    assert_eq!(now["envVars"]["redeployed"], "yes", "{now}");
     let text = String::from_utf8(body).expect("printr writes text");
     let expected: Vec<String> = (1..=10000).map(|i| i.to_string()).collect();
     assert!(

@@ -170,7 +170,9 @@ impl Inner {
             self.runner.create_stopped(ns, &container).await?
         };
         tracing::info!(replica = id, namespace = ns, addr = %started.addr, start, "replica created");
+        let grace = crate::replica::stop_grace(&d.effective_env(), self.config.stop_grace);
         Ok(ReplicaRecord {
+            stop_grace_ms: Some(u64::try_from(grace.as_millis()).unwrap_or(u64::MAX)),
             id: id.to_owned(),
             generation,
             pid: Some(started.pid),
@@ -207,7 +209,10 @@ impl Inner {
 
     /// Removes a replica entirely.
     pub(crate) async fn destroy_replica(&self, ns: &str, r: &ReplicaRecord) {
-        self.runner.destroy(ns, &r.id, r.cni_result.as_ref()).await;
+        let grace = r.stop_grace_ms.map(std::time::Duration::from_millis);
+        self.runner
+            .destroy(ns, &r.id, r.cni_result.as_ref(), grace)
+            .await;
     }
 
     /// Removes a standby replica (its process never started: no drain).
@@ -383,7 +388,17 @@ impl Inner {
         }
         self.persist(&f)?;
         let ns = f.namespace.clone();
-        futures_util::future::join_all(old.values().map(|r| self.destroy_replica(&ns, r))).await;
+        // The old replicas drain in the background (their function's grace, up to minutes):
+        // they serve no new call, their ids are the old generation's, and a provider that dies
+        // meanwhile removes them at start as unclaimed.
+        let inner = Arc::clone(&self);
+        let draining = ns.clone();
+        tokio::spawn(async move {
+            futures_util::future::join_all(
+                old.values().map(|r| inner.destroy_replica(&draining, r)),
+            )
+            .await;
+        });
         if let Some(r) = old_standby {
             self.destroy_standby(&ns, &r).await;
         }

@@ -104,7 +104,7 @@ impl Inner {
             if r.pid.is_some() {
                 tracing::warn!(replica = %r.id, "replica exited; restarting");
                 self.runner
-                    .stop_task(ns, &r.id, r.cni_result.as_ref())
+                    .stop_task(ns, &r.id, r.cni_result.as_ref(), None)
                     .await;
             }
             let restarted = self
@@ -311,7 +311,7 @@ impl Inner {
                 if !existing.contains(&r.id) {
                     // The container is gone (removed by hand): release its address.
                     self.runner
-                        .stop_task(&f.namespace, &r.id, r.cni_result.as_ref())
+                        .stop_task(&f.namespace, &r.id, r.cni_result.as_ref(), None)
                         .await;
                     slot.record.replica_records.remove(&r.id);
                     continue;
@@ -352,7 +352,7 @@ impl Inner {
                     continue;
                 }
                 tracing::warn!(namespace = %ns, replica = %id, %function, "removing a replica no record claims");
-                self.runner.destroy(&ns, &id, None).await;
+                self.runner.destroy(&ns, &id, None, None).await;
             }
         }
     }

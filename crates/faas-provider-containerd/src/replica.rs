@@ -108,6 +108,30 @@ impl Slot {
     }
 }
 
+/// The longest SIGTERM → SIGKILL grace a function can ask for.
+pub const MAX_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How long a replica of a function with environment `env` may drain after SIGTERM (spec
+/// watchdog.md §7): its `grace_period`, else its watchdog's drain (`healthcheck_interval`,
+/// which defaults to `write_timeout`) plus 2 s, else `default`; at most [`MAX_STOP_GRACE`].
+pub fn stop_grace(
+    env: &std::collections::BTreeMap<String, String>,
+    default: std::time::Duration,
+) -> std::time::Duration {
+    let parse = |key: &str| {
+        env.get(key)
+            .and_then(|v| faas_core::timeout::parse_duration(v).ok())
+    };
+    parse("grace_period")
+        .or_else(|| {
+            parse("healthcheck_interval")
+                .or_else(|| parse("write_timeout"))
+                .map(|drain| drain + std::time::Duration::from_secs(2))
+        })
+        .unwrap_or(default)
+        .min(MAX_STOP_GRACE)
+}
+
 /// The table: function → slot.
 pub type Table = HashMap<FunctionRef, Slot>;
 
@@ -154,6 +178,45 @@ mod tests {
         assert_eq!(Backoff::delay(0).as_millis(), 500);
         assert_eq!(Backoff::delay(1).as_millis(), 1000);
         assert_eq!(Backoff::delay(40).as_millis(), 30_000);
+    }
+
+    #[test]
+    fn stop_grace_follows_the_function_environment() {
+        let env = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let default = std::time::Duration::from_secs(10);
+        let secs = |s| std::time::Duration::from_secs(s);
+        assert_eq!(stop_grace(&env(&[]), default), default);
+        assert_eq!(
+            stop_grace(&env(&[("write_timeout", "1m")]), default),
+            secs(62)
+        );
+        assert_eq!(
+            stop_grace(
+                &env(&[("write_timeout", "1m"), ("healthcheck_interval", "5s")]),
+                default
+            ),
+            secs(7)
+        );
+        assert_eq!(
+            stop_grace(
+                &env(&[("grace_period", "3s"), ("write_timeout", "1m")]),
+                default
+            ),
+            secs(3)
+        );
+        assert_eq!(
+            stop_grace(&env(&[("write_timeout", "2h")]), default),
+            MAX_STOP_GRACE
+        );
+        assert_eq!(
+            stop_grace(&env(&[("write_timeout", "soon")]), default),
+            default
+        );
     }
 
     #[test]

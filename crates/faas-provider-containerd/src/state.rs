@@ -44,6 +44,10 @@ pub struct ReplicaRecord {
     pub cni_result: Option<serde_json::Value>,
     /// Where it listens.
     pub addr: Option<SocketAddr>,
+    /// How long it may drain after SIGTERM before SIGKILL, in ms (from its function's
+    /// environment, see [`crate::replica::stop_grace`]); `None`: the provider's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_grace_ms: Option<u64>,
 }
 
 /// JSON files under `<state dir>/functions/<namespace>/<name>.json`.

@@ -134,7 +134,8 @@ impl TaskRunner {
     pub async fn create(&self, ns: &str, c: &ContainerSpec<'_>) -> Result<ReplicaTask> {
         let task = self.create_stopped(ns, c).await?;
         if let Err(e) = self.start(ns, c.id).await {
-            self.destroy(ns, c.id, Some(&task.cni_result)).await;
+            self.destroy(ns, c.id, Some(&task.cni_result), Some(Duration::ZERO))
+                .await;
             return Err(e);
         }
         Ok(task)
@@ -243,7 +244,8 @@ impl TaskRunner {
         let (network, task) = tokio::join!(self.cni.add(id, &netns, self.port), containerd);
         let task = self.joined(ns, id, &netns, network, task, false).await?;
         if let Err(e) = self.start(ns, id).await {
-            self.stop_task(ns, id, Some(&task.cni_result)).await;
+            self.stop_task(ns, id, Some(&task.cni_result), Some(Duration::ZERO))
+                .await;
             return Err(e);
         }
         Ok(task)
@@ -272,7 +274,7 @@ impl TaskRunner {
                     self.cni.del(id, netns, cni_result.as_ref()).await;
                 }
                 if task.is_ok() {
-                    self.kill_and_delete_task_now(ns, id, false).await;
+                    self.kill_and_delete_task_now(ns, id, Duration::ZERO).await;
                     if fresh {
                         self.delete_container(ns, id).await;
                     }
@@ -340,39 +342,45 @@ impl TaskRunner {
         self.netns_dir.join(ns).join(id)
     }
 
-    /// Stops and removes a replica entirely: network, task, container, snapshot. Absent parts
-    /// are skipped; errors are logged (this is cleanup and must go as far as it can).
-    pub async fn destroy(&self, ns: &str, id: &str, cni_result: Option<&Value>) {
-        self.stop_task(ns, id, cni_result).await;
+    /// Stops and removes a replica entirely: task (SIGTERM, `grace` or the runner's default,
+    /// SIGKILL), network, container, snapshot. Absent parts are skipped; errors are logged
+    /// (this is cleanup and must go as far as it can).
+    pub async fn destroy(
+        &self,
+        ns: &str,
+        id: &str,
+        cni_result: Option<&Value>,
+        grace: Option<Duration>,
+    ) {
+        self.stop_task(ns, id, cni_result, grace).await;
         self.delete_container(ns, id).await;
     }
 
-    /// Removes a standby replica (never started, nothing to drain): network, task killed at
-    /// once, container, snapshot.
+    /// Removes a standby replica (never started, nothing to drain): its task is killed at once.
     pub async fn destroy_standby(&self, ns: &str, id: &str, cni_result: Option<&Value>) {
+        self.destroy(ns, id, cni_result, Some(Duration::ZERO)).await;
+    }
+
+    /// Stops a replica's task and frees its network, keeping the container. The network stays
+    /// up while the process drains (its namespace is pinned), so requests in flight finish;
+    /// CNI DEL follows once the task is gone.
+    pub async fn stop_task(
+        &self,
+        ns: &str,
+        id: &str,
+        cni_result: Option<&Value>,
+        grace: Option<Duration>,
+    ) {
+        self.kill_and_delete_task_now(ns, id, grace.unwrap_or(self.grace))
+            .await;
         let netns = self.netns_path(ns, id);
         self.cni.del(id, &netns, cni_result).await;
-        self.kill_and_delete_task_now(ns, id, false).await;
-        crate::netns::remove(&netns);
-        self.delete_container(ns, id).await;
-    }
-
-    /// Stops a replica's task and frees its network, keeping the container.
-    pub async fn stop_task(&self, ns: &str, id: &str, cni_result: Option<&Value>) {
-        // CNI DEL while the network namespace still exists (the iptables rules are found
-        // through the interface), then stop the process.
-        let netns = self.netns_path(ns, id);
-        self.cni.del(id, &netns, cni_result).await;
-        self.kill_and_delete_task(ns, id).await;
         crate::netns::remove(&netns);
     }
 
-    async fn kill_and_delete_task(&self, ns: &str, id: &str) {
-        self.kill_and_delete_task_now(ns, id, true).await;
-    }
-
-    /// SIGTERM, the grace period, SIGKILL (or SIGKILL at once unless `graceful`), then delete.
-    async fn kill_and_delete_task_now(&self, ns: &str, id: &str, graceful: bool) {
+    /// SIGTERM, `grace`, SIGKILL (SIGKILL at once for a zero grace), wait, then delete.
+    async fn kill_and_delete_task_now(&self, ns: &str, id: &str, grace: Duration) {
+        let graceful = !grace.is_zero();
         let mut tasks = self.client.tasks();
         let wait = {
             let mut t = self.client.tasks();
@@ -385,6 +393,8 @@ impl TaskRunner {
             );
             tokio::spawn(async move { t.wait(req).await })
         };
+        // SIGTERM goes to the init process only (the watchdog, which drains: the processes
+        // it forked for requests in flight must live on); SIGKILL to every process.
         let kill = |signal: u32| {
             in_namespace(
                 ns,
@@ -392,11 +402,10 @@ impl TaskRunner {
                     container_id: id.to_owned(),
                     exec_id: String::new(),
                     signal,
-                    all: true,
+                    all: signal == 9,
                 },
             )
         };
-        let grace = if graceful { self.grace } else { Duration::ZERO };
         match tasks.kill(kill(if graceful { 15 } else { 9 })).await {
             Err(s) if s.code() == Code::NotFound => {
                 wait.abort();

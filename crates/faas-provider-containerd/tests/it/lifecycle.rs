@@ -125,7 +125,15 @@ async fn registry_deploy_scale_update_delete_leaves_nothing() {
     .unwrap();
     let a = p.resolve(&f).unwrap().endpoints.pick().unwrap();
     assert!(invoke(a).contains("msg=v2"));
-    let after = inventory(&p, &env.namespace).await.containers;
+    // The old replica drains in the background after the update returned.
+    let mut after = inventory(&p, &env.namespace).await.containers;
+    for _ in 0..100 {
+        if after.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = inventory(&p, &env.namespace).await.containers;
+    }
     assert_eq!(after.len(), 1);
     assert_ne!(before, after);
 

@@ -219,13 +219,21 @@ impl TestEnv {
             .collect()
     }
 
-    /// Removes the namespace and bridge.
+    /// Removes the namespace and bridge. A namespace containerd will not delete yet (content
+    /// its collector has not reached) is reported and left to the next run's sweep: what the
+    /// test checks was checked before.
+    #[allow(clippy::print_stderr)]
     pub(crate) async fn cleanup(self) {
         let client = Containerd::connect(&self.services.socket).await.unwrap();
-        Namespaces::new(client)
+        if let Err(e) = Namespaces::new(client)
             .purge(&self.namespace, "overlayfs")
             .await
-            .expect("purging the test namespace");
+        {
+            eprintln!(
+                "cleanup: namespace {} left for the next sweep: {e:?}",
+                self.namespace
+            );
+        }
         faas_provider_containerd::netns::remove_all(&self.config.state_dir.join("netns"));
         let _ = Command::new("ip")
             .args(["link", "del", &self.config.network.bridge])
