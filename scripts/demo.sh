@@ -25,6 +25,7 @@ cleanup() {
   [[ -n ${faasd_pid:-} ]] && kill "$faasd_pid" 2>/dev/null && wait "$faasd_pid" 2>/dev/null
   bash scripts/services/stop.sh "$work/registry" 2>/dev/null || true
   [[ -n ${own_containerd:-} ]] && bash scripts/services/stop.sh "$work/containerd" 2>/dev/null
+  ip link del "${FAASD_BRIDGE:-faasddemo0}" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
