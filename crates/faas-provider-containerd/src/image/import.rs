@@ -7,11 +7,12 @@ use std::path::Path;
 
 use bytes::Bytes;
 
+use super::blob::Blob;
 use super::manifest::{
     is_index, node_architecture, parse_json, pick_platform, sha256_digest, Descriptor, Index,
     Manifest, OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST,
 };
-use super::store::{Blob, StagedImage};
+use super::store::StagedImage;
 use crate::error::{Error, Result};
 
 /// Reads the archive at `path` and stages its image (the node's platform) under `name`.

@@ -5,9 +5,11 @@
 //! - [`auth`]: docker `config.json` credentials and registry challenges.
 //! - [`pull`]: the registry client.
 //! - [`import`]: OCI layout and `docker save` archives.
+//! - [`blob`]: a blob's bytes (memory or a spool file) and the requests that write them.
 //! - [`store`]: writing blobs, image records and snapshots into containerd.
 
 pub mod auth;
+pub mod blob;
 pub mod import;
 pub mod manifest;
 pub mod pull;

@@ -17,12 +17,13 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::auth::{parse_challenge, Challenge, Credentials};
+use super::blob::Blob;
 use super::manifest::{
     hex, is_index, node_architecture, parse_json, pick_platform, sha256_digest, Descriptor,
     Manifest, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
 };
 use super::reference::ImageReference;
-use super::store::{Blob, StagedImage};
+use super::store::StagedImage;
 use crate::error::{Error, Result};
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;

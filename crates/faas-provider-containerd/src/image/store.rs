@@ -3,29 +3,25 @@
 //! no transfer service (containerd.md §9.3).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use bytes::Bytes;
-
 use containerd_client::services::v1::snapshots::{
     CommitSnapshotRequest, PrepareSnapshotRequest, RemoveSnapshotRequest, StatSnapshotRequest,
 };
 use containerd_client::services::v1::{
     AddResourceRequest, ApplyRequest, CreateImageRequest, GetImageRequest, Image, Info,
-    InfoRequest, ReadContentRequest, Resource, UpdateImageRequest, UpdateRequest, WriteAction,
-    WriteContentRequest,
+    InfoRequest, ReadContentRequest, Resource, UpdateImageRequest, UpdateRequest,
 };
 use containerd_client::tonic::Code;
 use containerd_client::types::Descriptor as CtrDescriptor;
 
+use super::blob::{write_requests, Blob};
 use super::manifest::{
     chain_ids, is_index, node_architecture, parse_json, pick_platform, Descriptor, ImageConfig,
     Index, Manifest,
 };
 use crate::client::{in_namespace, with_lease, Containerd};
 use crate::error::{Error, Result};
-
-const CHUNK: usize = 1 << 20;
 
 /// An image held in memory, ready to be written to containerd: one platform's manifest, its
 /// config and its layers.
@@ -41,37 +37,6 @@ pub struct StagedImage {
     pub config: Vec<u8>,
     /// Each layer's descriptor and bytes, base first.
     pub layers: Vec<(Descriptor, Blob)>,
-}
-
-/// A blob's bytes on their way to containerd, written one chunk at a time: in memory (shared,
-/// so a chunk is the only copy made), or spooled to a temporary file while it was downloaded
-/// (pulled layers: memory stays flat whatever the layer's size), removed when dropped.
-#[derive(Debug, Clone)]
-pub enum Blob {
-    /// Bytes in memory.
-    Memory(Bytes),
-    /// A temporary file of `len` bytes.
-    File {
-        /// The file, deleted with its last handle.
-        path: Arc<tempfile::TempPath>,
-        /// Its length.
-        len: u64,
-    },
-}
-
-impl Blob {
-    /// The blob's length in bytes.
-    pub fn len(&self) -> u64 {
-        match self {
-            Blob::Memory(b) => b.len() as u64,
-            Blob::File { len, .. } => *len,
-        }
-    }
-
-    /// Whether it is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// An image as stored: what a container needs from it.
@@ -601,81 +566,4 @@ pub(crate) fn unique() -> String {
         nanos,
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// The `Write` requests of one blob: its chunks at their offsets, then the commit with
-/// `labels`. A task produces them into a channel of two, so at most a few chunks are in memory
-/// and a spooled blob is read only as fast as containerd takes it; a file that cannot be read
-/// ends the requests early (containerd then refuses the short blob).
-fn write_requests(
-    data: Blob,
-    reference: String,
-    digest: &str,
-    labels: HashMap<String, String>,
-) -> Result<impl futures_util::Stream<Item = WriteContentRequest> + Send + 'static> {
-    let total = data.len() as i64;
-    let digest = digest.to_owned();
-    let request = move |offset: i64, data: Vec<u8>, commit: Option<HashMap<String, String>>| {
-        WriteContentRequest {
-            action: if commit.is_some() {
-                WriteAction::Commit
-            } else {
-                WriteAction::Write
-            } as i32,
-            r#ref: reference.clone(),
-            total,
-            expected: digest.clone(),
-            offset,
-            data,
-            labels: commit.unwrap_or_default(),
-        }
-    };
-    let file = match &data {
-        Blob::File { path, .. } => Some(
-            std::fs::File::open(&***path)
-                .map_err(|e| Error::io("opening", path.to_path_buf(), e))?,
-        ),
-        Blob::Memory(_) => None,
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<WriteContentRequest>(2);
-    tokio::spawn(async move {
-        let mut offset = 0i64;
-        match (data, file) {
-            (Blob::Memory(bytes), _) => {
-                for chunk in bytes.chunks(CHUNK) {
-                    if tx
-                        .send(request(offset, chunk.to_vec(), None))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    offset += chunk.len() as i64;
-                }
-            }
-            (Blob::File { path, .. }, Some(file)) => {
-                use tokio::io::AsyncReadExt;
-                let mut file = tokio::fs::File::from_std(file);
-                loop {
-                    let mut chunk = Vec::with_capacity(CHUNK);
-                    match (&mut file).take(CHUNK as u64).read_to_end(&mut chunk).await {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            if tx.send(request(offset, chunk, None)).await.is_err() {
-                                return;
-                            }
-                            offset += n as i64;
-                        }
-                        Err(e) => {
-                            tracing::warn!(file = %path.display(), error = %e, "reading a spooled blob");
-                            return;
-                        }
-                    }
-                }
-            }
-            (Blob::File { .. }, None) => return,
-        }
-        let _ = tx.send(request(offset, Vec::new(), Some(labels))).await;
-    });
-    Ok(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
