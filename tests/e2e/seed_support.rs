@@ -10,7 +10,8 @@
 //! faasd reconciles that namespace. runc's state (`/run/containerd/runc/<namespace>`) and the
 //! cgroup tree are still shared by all containerds of the machine, keyed by namespace and
 //! container id, so the seed tests give their functions distinct names — and one world exists
-//! at a time on the machine (a file lock, `target/tmp/e2e/seed-world.lock`, held from
+//! at a time on the machine (a file lock, `/run/lock/faas-e2e-seed-world.lock`, machine-wide so
+//! that checkouts with target folders of their own wait for each other too, held from
 //! [`SeedWorld::start`] until the world is dropped): with two worlds in `openfaas-fn` at once,
 //! one world's teardown has made the other's first task fail to mount its root filesystem.
 
@@ -179,14 +180,16 @@ impl SeedWorld {
     }
 }
 
-/// Waits for the exclusive lock on `target/tmp/e2e/seed-world.lock`.
+/// Waits for the exclusive lock on `/run/lock/faas-e2e-seed-world.lock` (machine-wide: every
+/// checkout's worlds use the namespace `openfaas-fn` on the one runc state root).
 fn lock_the_only_world() -> Flock<File> {
-    std::fs::create_dir_all(work_dir()).expect("creating the work dir");
+    let dir = Path::new("/run/lock");
+    std::fs::create_dir_all(dir).expect("creating /run/lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(work_dir().join("seed-world.lock"))
+        .open(dir.join("faas-e2e-seed-world.lock"))
         .expect("opening the seed world lock");
     Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, e)| e)
