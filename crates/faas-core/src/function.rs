@@ -314,7 +314,8 @@ impl FunctionStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionUsage {
-    /// CPU used, in cores averaged over the provider's window.
+    /// CPU used by all replicas since the provider's previous measurement, in millicores
+    /// (thousandths of a core, as Kubernetes counts them and as `faas-cli describe` prints them).
     #[serde(with = "go_float")]
     pub cpu: f64,
     /// Memory used by all replicas, in bytes.
