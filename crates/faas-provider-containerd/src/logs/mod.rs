@@ -31,6 +31,12 @@
 //!   again in the shim's pipe) blocks on its next write until faasd is back, and lines read
 //!   after a restart carry the time they were read.
 //!
+//! Measured roughly (a debug build on 2 vCPUs, the provider in a test process): 20 quiet
+//! replicas add about 0.75 MB to faasd's RSS (~37 KB each, readers and the rest of a replica's
+//! state) and no measurable CPU; a function printing as fast as busybox can (about 80 000
+//! lines/s of 60 bytes) costs faasd about 4.5 µs of CPU per line, i.e. a third of a core, and
+//! its logs stay within `max_file_bytes × (rotated_files + 1)`.
+//!
 //! Files of replicas that existed before this format (bare lines) are still read, each line
 //! stamped with its file's modification time.
 
