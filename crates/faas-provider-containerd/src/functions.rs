@@ -172,7 +172,10 @@ impl Inner {
         let started = match started {
             Ok(s) => s,
             Err(e) => {
-                self.logs.detach(ns, id).await;
+                // Nothing of the replica is left, unless the id belongs to another one.
+                if !matches!(e, Error::AlreadyExists(_)) {
+                    self.logs.detach(ns, id).await;
+                }
                 return Err(e);
             }
         };
