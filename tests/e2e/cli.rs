@@ -23,6 +23,11 @@ fn help_documents_the_up_flags() {
         "--nats-url",
         "--no-queue",
         "--metrics-listen",
+        "--resolv-conf",
+        "--upstream-resolv-conf",
+        "--log-max-size",
+        "--log-files",
+        "FAASD_LOG_MAX_SIZE",
         "FAASD_LISTEN",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");

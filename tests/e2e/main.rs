@@ -11,6 +11,7 @@ mod async_queue;
 mod cli;
 mod faults;
 mod lifecycle;
+mod ops;
 mod seed_printr;
 mod seed_python;
 mod seed_stack;

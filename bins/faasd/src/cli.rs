@@ -68,6 +68,27 @@ pub struct UpArgs {
     /// Address of the Prometheus metrics endpoint (/metrics: gateway and queue metrics).
     #[arg(long, env = "FAASD_METRICS_LISTEN", default_value = "127.0.0.1:8082")]
     pub metrics_listen: SocketAddr,
+    /// The resolv.conf functions get, used as is. Unset: one is generated in the state dir from
+    /// /etc/resolv.conf without its loopback resolvers (unreachable from a function), or from
+    /// --upstream-resolv-conf when /etc/resolv.conf lists only loopback ones.
+    #[arg(long, env = "FAASD_RESOLV_CONF", value_name = "PATH")]
+    pub resolv_conf: Option<PathBuf>,
+    /// The resolvers a local (loopback) resolver forwards to: used for functions when
+    /// /etc/resolv.conf lists only loopback resolvers (systemd-resolved's 127.0.0.53).
+    #[arg(
+        long,
+        env = "FAASD_UPSTREAM_RESOLV_CONF",
+        value_name = "PATH",
+        default_value = "/run/systemd/resolve/resolv.conf"
+    )]
+    pub upstream_resolv_conf: PathBuf,
+    /// A replica's log file is rotated before it grows past this size (bytes, or with a
+    /// suffix: 512Ki, 5Mi, 1M).
+    #[arg(long, env = "FAASD_LOG_MAX_SIZE", default_value = "5Mi", value_parser = parse_size)]
+    pub log_max_size: u64,
+    /// Rotated log files kept per replica besides the current one (0: the file is emptied).
+    #[arg(long, env = "FAASD_LOG_FILES", default_value_t = 1)]
+    pub log_files: u32,
 }
 
 /// Flags `up` shares with `install` and `import`.
@@ -112,6 +133,14 @@ pub struct ImportArgs {
     pub common: CommonArgs,
 }
 
+fn parse_size(text: &str) -> Result<u64, String> {
+    match faas_core::quantity::parse_memory_bytes(text) {
+        Ok(n) if n >= 1024 => Ok(n),
+        Ok(_) => Err(format!("{text:?} is too small: at least 1Ki")),
+        Err(e) => Err(format!("{text:?} is not a size like 5Mi: {e}")),
+    }
+}
+
 fn parse_subnet(text: &str) -> Result<Ipv4Net, String> {
     Ipv4Net::parse(text).ok_or_else(|| format!("{text:?} is not an IPv4 CIDR like 10.62.0.0/16"))
 }
@@ -144,5 +173,21 @@ mod tests {
             Cli::try_parse_from(["faasd", "up", "--no-queue", "--nats-url", "nats://x"]).is_err()
         );
         assert!(Cli::try_parse_from(["faasd", "up", "--subnet", "10.0.0.0"]).is_err());
+        assert_eq!(up.log_max_size, 5 * 1024 * 1024);
+        assert_eq!(up.log_files, 1);
+        assert_eq!(
+            up.upstream_resolv_conf,
+            PathBuf::from("/run/systemd/resolve/resolv.conf")
+        );
+        assert!(up.resolv_conf.is_none());
+        let Command::Up(up) = Cli::try_parse_from(["faasd", "up", "--log-max-size", "512Ki"])
+            .unwrap()
+            .command
+        else {
+            panic!("not up")
+        };
+        assert_eq!(up.log_max_size, 512 * 1024);
+        assert!(Cli::try_parse_from(["faasd", "up", "--log-max-size", "big"]).is_err());
+        assert!(Cli::try_parse_from(["faasd", "up", "--log-max-size", "10"]).is_err());
     }
 }

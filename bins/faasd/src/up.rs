@@ -31,6 +31,13 @@ pub fn provider_config(args: &UpArgs) -> ContainerdConfig {
     config.default_namespace = args.common.namespace.clone();
     config.insecure_registries = args.insecure_registries.clone();
     config.standby = !args.no_standby;
+    config.resolv_conf = args.resolv_conf.clone();
+    config.upstream_resolv_conf = args.upstream_resolv_conf.clone();
+    config.logs = faas_provider_containerd::logs::LogLimits {
+        max_file_bytes: args.log_max_size,
+        rotated_files: args.log_files,
+        ..Default::default()
+    };
     let defaults = NetworkConfig::default();
     config.network = NetworkConfig {
         name: if args.bridge == defaults.bridge {

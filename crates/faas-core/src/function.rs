@@ -310,15 +310,17 @@ impl FunctionStatus {
     }
 }
 
-/// Measured resource usage of a function's replicas (`usage` in api.md §5.3).
+/// Measured resource usage of a function's replicas (`usage` in api.md §5.3). Upstream omits
+/// a field that is 0, so both default to 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionUsage {
-    /// CPU used, in cores averaged over the provider's window.
-    #[serde(with = "go_float")]
+    /// CPU used by all replicas since the provider's previous measurement, in millicores
+    /// (thousandths of a core, as Kubernetes counts them and as `faas-cli describe` prints them).
+    #[serde(default, with = "go_float")]
     pub cpu: f64,
     /// Memory used by all replicas, in bytes.
-    #[serde(with = "go_float")]
+    #[serde(default, with = "go_float")]
     pub total_memory_bytes: f64,
 }
 

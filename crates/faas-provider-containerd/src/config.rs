@@ -30,9 +30,16 @@ pub struct ContainerdConfig {
     pub always_pull: bool,
     /// `/etc/hosts` for functions; `None` generates one in the state dir.
     pub hosts_file: Option<PathBuf>,
-    /// `/etc/resolv.conf` for functions; `None` generates one from the host's (loopback
-    /// resolvers dropped) in the state dir.
+    /// `/etc/resolv.conf` for functions, used as is; `None` generates one in the state dir
+    /// from [`host_resolv_conf`](Self::host_resolv_conf) (see [`crate::resolv`]).
     pub resolv_conf: Option<PathBuf>,
+    /// The host's resolv.conf (`/etc/resolv.conf`); its loopback resolvers are dropped.
+    pub host_resolv_conf: PathBuf,
+    /// The resolvers a loopback resolver of the host forwards to, used when the host's file
+    /// lists only loopback ones (systemd-resolved's `/run/systemd/resolve/resolv.conf`).
+    pub upstream_resolv_conf: PathBuf,
+    /// Size and number of each replica's log files.
+    pub logs: crate::logs::LogLimits,
     /// Where a replica is probed for readiness.
     pub readiness: Readiness,
     /// The port functions listen on (8080).
@@ -160,6 +167,9 @@ impl ContainerdConfig {
             always_pull: false,
             hosts_file: None,
             resolv_conf: None,
+            host_resolv_conf: "/etc/resolv.conf".into(),
+            upstream_resolv_conf: "/run/systemd/resolve/resolv.conf".into(),
+            logs: crate::logs::LogLimits::default(),
             readiness: Readiness::TcpConnect,
             function_port: 8080,
             ready_timeout: Duration::from_secs(60),

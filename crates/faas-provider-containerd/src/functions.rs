@@ -155,19 +155,29 @@ impl Inner {
         let spec = build_spec_for(d, prepared, id, Some(&netns.to_string_lossy()))?;
         let mut labels = prepared.labels.clone();
         labels.insert(LABEL_GENERATION.to_owned(), generation.to_string());
-        let log_file = self.logs.file(ns, id);
+        let stdio = self.logs.attach(ns, id)?;
         let container = ContainerSpec {
             id,
             image: &prepared.image.name,
             parent_snapshot: &prepared.image.top_chain_id,
             spec: &spec,
             labels,
-            log_file: &log_file,
+            stdio: &stdio,
         };
         let started = if start {
-            self.runner.create(ns, &container).await?
+            self.runner.create(ns, &container).await
         } else {
-            self.runner.create_stopped(ns, &container).await?
+            self.runner.create_stopped(ns, &container).await
+        };
+        let started = match started {
+            Ok(s) => s,
+            Err(e) => {
+                // Nothing of the replica is left, unless the id belongs to another one.
+                if !matches!(e, Error::AlreadyExists(_)) {
+                    self.logs.detach(ns, id).await;
+                }
+                return Err(e);
+            }
         };
         tracing::info!(replica = id, namespace = ns, addr = %started.addr, start, "replica created");
         let grace = crate::replica::stop_grace(&d.effective_env(), self.config.stop_grace);
@@ -213,6 +223,7 @@ impl Inner {
         self.runner
             .destroy(ns, &r.id, r.cni_result.as_ref(), grace)
             .await;
+        self.logs.detach(ns, &r.id).await;
     }
 
     /// Removes a standby replica (its process never started: no drain).
@@ -220,6 +231,7 @@ impl Inner {
         self.runner
             .destroy_standby(ns, &r.id, r.cni_result.as_ref())
             .await;
+        self.logs.detach(ns, &r.id).await;
     }
 
     /// Reconciles `f` in the background (after a change of its desired replicas).
@@ -429,6 +441,7 @@ impl Inner {
         }
         self.persist(&f)?;
         self.logs.remove_function(&f.namespace, &f.name);
+        self.usage.forget(&f.namespace, &f.name);
         tracing::info!(function = %f, "deleted");
         Ok(())
     }

@@ -17,6 +17,7 @@
 //! - [`spec`]: the OCI runtime spec (pure); [`cni`]: the bridge network (config pure, plugins run directly).
 //! - [`image`]: references, registry pulls, archive imports, storing images in containerd.
 //! - [`state`], [`secrets`], [`logs`], [`namespaces`]: what lives in the state dir and in containerd namespaces.
+//! - [`resolv`]: the functions' resolv.conf (pure); [`usage`]: CPU and memory from the replicas' cgroups.
 //! - [`test_image`]: busybox images built in Rust, for tests and demos (unused by the provider).
 //! - [`client`]: the gRPC channel and namespace/lease metadata; [`error`]: [`Error`].
 
@@ -33,11 +34,13 @@ pub mod provider;
 pub mod readiness;
 mod reconcile;
 pub mod replica;
+pub mod resolv;
 pub mod secrets;
 pub mod spec;
 pub mod state;
 pub mod task;
 pub mod test_image;
+pub mod usage;
 
 pub use config::{ContainerdConfig, Ipv4Net, NetworkConfig, Readiness};
 pub use error::{Error, Result};

@@ -19,7 +19,7 @@ use crate::image::pull::RegistryClient;
 use crate::image::ImageStore;
 use crate::logs::LogStore;
 use crate::namespaces::{from_labels, Namespaces};
-use crate::replica::{hosts_file, resolv_conf, SharedFiles, Table};
+use crate::replica::{hosts_file, SharedFiles, Table};
 use crate::secrets::SecretStore;
 use crate::state::{write_atomically, StateStore};
 use crate::task::TaskRunner;
@@ -50,6 +50,7 @@ pub(crate) struct Inner {
     pub(crate) state: StateStore,
     pub(crate) secrets: SecretStore,
     pub(crate) logs: LogStore,
+    pub(crate) usage: crate::usage::UsageSampler,
     pub(crate) shared_files: SharedFiles,
     pub(crate) table: Mutex<Table>,
     pub(crate) op_locks: Mutex<HashMap<FunctionRef, Arc<tokio::sync::Mutex<()>>>>,
@@ -100,7 +101,8 @@ impl ContainerdProvider {
         let inner = Arc::new(Inner {
             state: StateStore::new(&config.state_dir),
             secrets: SecretStore::new(&config.state_dir),
-            logs: LogStore::new(&config.state_dir),
+            logs: LogStore::new(&config.state_dir, config.logs),
+            usage: crate::usage::UsageSampler::new(std::path::Path::new("/sys/fs/cgroup")),
             config,
             client,
             images,
@@ -160,8 +162,17 @@ fn write_shared_files(config: &ContainerdConfig) -> Result<SharedFiles> {
         Some(p) => p.clone(),
         None => {
             let p = config.state_dir.join("resolv.conf");
-            let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-            write_atomically(&p, resolv_conf(&host).as_bytes(), 0o644)?;
+            let host = std::fs::read_to_string(&config.host_resolv_conf).unwrap_or_default();
+            let upstream = std::fs::read_to_string(&config.upstream_resolv_conf).ok();
+            let generated = crate::resolv::function_resolv_conf(
+                &host,
+                upstream.as_deref(),
+                &config.upstream_resolv_conf.to_string_lossy(),
+            );
+            if let Some(w) = &generated.warning {
+                tracing::warn!("{w}");
+            }
+            write_atomically(&p, generated.text.as_bytes(), 0o644)?;
             p
         }
     };
@@ -193,6 +204,14 @@ impl Inner {
         }
     }
 
+    /// `status` with the CPU and memory use of the running replicas `(id, pid)`, when known.
+    fn with_usage(&self, mut status: FunctionStatus, replicas: &[(String, u32)]) -> FunctionStatus {
+        status.usage = self
+            .usage
+            .measure(&status.namespace, &status.name, replicas);
+        status
+    }
+
     pub(crate) async fn check_namespace(&self, ns: &str) -> Result<()> {
         if self.namespaces.is_openfaas(ns).await? {
             Ok(())
@@ -202,6 +221,15 @@ impl Inner {
             )))
         }
     }
+}
+
+/// The `(id, pid)` of a function's replicas that have a task.
+fn running_replicas(slot: &crate::replica::Slot) -> Vec<(String, u32)> {
+    slot.record
+        .replica_records
+        .values()
+        .filter_map(|r| Some((r.id.clone(), r.pid?)))
+        .collect()
 }
 
 fn boxed<'a, T: Send + 'a>(
@@ -242,11 +270,16 @@ impl Provider for ContainerdProvider {
     fn list(&self, ns: String) -> BoxFuture<'_, Result<Vec<FunctionStatus>, ProviderError>> {
         boxed(async move {
             self.inner.check_namespace(&ns).await?;
-            let table = self.inner.table();
-            let mut out: Vec<FunctionStatus> = table
+            let found: Vec<_> = self
+                .inner
+                .table()
                 .iter()
                 .filter(|(f, _)| f.namespace == ns)
-                .map(|(_, s)| crate::functions::status(s))
+                .map(|(_, s)| (crate::functions::status(s), running_replicas(s)))
+                .collect();
+            let mut out: Vec<FunctionStatus> = found
+                .into_iter()
+                .map(|(s, replicas)| self.inner.with_usage(s, &replicas))
                 .collect();
             out.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(out)
@@ -256,12 +289,22 @@ impl Provider for ContainerdProvider {
     fn get(
         &self,
         f: FunctionRef,
-        _usage: bool,
+        usage: bool,
     ) -> BoxFuture<'_, Result<FunctionStatus, ProviderError>> {
-        let found = self.inner.table().get(&f).map(crate::functions::status);
-        boxed(
-            async move { found.ok_or_else(|| Error::NotFound(format!("function {f} not found"))) },
-        )
+        let found = self
+            .inner
+            .table()
+            .get(&f)
+            .map(|s| (crate::functions::status(s), running_replicas(s)));
+        boxed(async move {
+            let (status, replicas) =
+                found.ok_or_else(|| Error::NotFound(format!("function {f} not found")))?;
+            Ok(if usage {
+                self.inner.with_usage(status, &replicas)
+            } else {
+                status
+            })
+        })
     }
 
     fn scale(&self, f: FunctionRef, replicas: u64) -> BoxFuture<'_, Result<(), ProviderError>> {

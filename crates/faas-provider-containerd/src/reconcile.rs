@@ -107,10 +107,10 @@ impl Inner {
                     .stop_task(ns, &r.id, r.cni_result.as_ref(), None)
                     .await;
             }
-            let restarted = self
-                .runner
-                .restart(ns, &r.id, &self.logs.file(ns, &r.id))
-                .await;
+            let restarted = match self.logs.attach(ns, &r.id) {
+                Ok(stdio) => self.runner.restart(ns, &r.id, &stdio).await,
+                Err(e) => Err(e),
+            };
             let mut table = self.table();
             let Some(slot) = table.get_mut(f) else {
                 return Ok(());
@@ -313,6 +313,7 @@ impl Inner {
                     self.runner
                         .stop_task(&f.namespace, &r.id, r.cni_result.as_ref(), None)
                         .await;
+                    self.logs.detach(&f.namespace, &r.id).await;
                     slot.record.replica_records.remove(&r.id);
                     continue;
                 }
@@ -320,6 +321,10 @@ impl Inner {
                     .get(&r.id)
                     .is_some_and(|t| t.running && Some(t.pid) == r.pid)
                 {
+                    // Its output waited in the pipes: read on.
+                    if let Err(e) = self.logs.attach(&f.namespace, &r.id) {
+                        tracing::warn!(replica = %r.id, error = %crate::error::error_chain(&e), "reopening the log pipes");
+                    }
                     adopted.push(r.clone());
                 }
             }
@@ -331,6 +336,8 @@ impl Inner {
                     // Gone with containerd or the machine: made again by the reconciler.
                     slot.record.standby = None;
                     self.destroy_standby(&f.namespace, sb).await;
+                } else if let Err(e) = self.logs.attach(&f.namespace, &sb.id) {
+                    tracing::warn!(replica = %sb.id, error = %crate::error::error_chain(&e), "reopening the log pipes");
                 }
             }
             tracing::info!(function = %f, adopted = adopted.len(), desired = record.replicas, "restored");
@@ -353,6 +360,7 @@ impl Inner {
                 }
                 tracing::warn!(namespace = %ns, replica = %id, %function, "removing a replica no record claims");
                 self.runner.destroy(&ns, &id, None, None).await;
+                self.logs.detach(&ns, &id).await;
             }
         }
     }

@@ -69,8 +69,8 @@ pub struct ContainerSpec<'a> {
     pub spec: &'a Value,
     /// Container labels.
     pub labels: HashMap<String, String>,
-    /// Where stdout and stderr go.
-    pub log_file: &'a Path,
+    /// The FIFOs stdout and stderr go to.
+    pub stdio: &'a crate::logs::Stdio,
 }
 
 /// Creates, starts, stops and deletes replicas in one containerd.
@@ -158,7 +158,7 @@ impl TaskRunner {
             let created = self.create_container(ns, c, &lease).await;
             self.client.delete_lease(ns, &lease).await;
             let mounts = created?;
-            match self.create_task(ns, c.id, mounts, c.log_file).await {
+            match self.create_task(ns, c.id, mounts, c.stdio).await {
                 Ok(pid) => Ok(pid),
                 Err(e) => {
                     self.delete_container(ns, c.id).await;
@@ -220,7 +220,12 @@ impl TaskRunner {
 
     /// Starts a new task on an existing container (a restart after a crash), in a new
     /// network namespace.
-    pub async fn restart(&self, ns: &str, id: &str, log_file: &Path) -> Result<ReplicaTask> {
+    pub async fn restart(
+        &self,
+        ns: &str,
+        id: &str,
+        stdio: &crate::logs::Stdio,
+    ) -> Result<ReplicaTask> {
         self.delete_task(ns, id).await;
         let netns = self.netns_path(ns, id);
         pin_netns(&netns).await?;
@@ -239,7 +244,7 @@ impl TaskRunner {
                 .map_err(|s| Error::containerd(format!("mounts of {id}"), s))?
                 .into_inner()
                 .mounts;
-            self.create_task(ns, id, mounts, log_file).await
+            self.create_task(ns, id, mounts, stdio).await
         };
         let (network, task) = tokio::join!(self.cni.add(id, &netns, self.port), containerd);
         let task = self.joined(ns, id, &netns, network, task, false).await?;
@@ -304,15 +309,15 @@ impl TaskRunner {
         Ok(())
     }
 
-    /// Creates the task of container `id`, not started; returns its pid.
+    /// Creates the task of container `id`, not started, its output going to the FIFOs
+    /// `stdio`; returns its pid.
     async fn create_task(
         &self,
         ns: &str,
         id: &str,
         rootfs: Vec<Mount>,
-        log_file: &Path,
+        stdio: &crate::logs::Stdio,
     ) -> Result<u32> {
-        let log = format!("file://{}", log_file.display());
         let pid = self
             .client
             .tasks()
@@ -322,8 +327,8 @@ impl TaskRunner {
                     container_id: id.to_owned(),
                     rootfs,
                     stdin: String::new(),
-                    stdout: log.clone(),
-                    stderr: log,
+                    stdout: stdio.stdout.to_string_lossy().into_owned(),
+                    stderr: stdio.stderr.to_string_lossy().into_owned(),
                     terminal: false,
                     checkpoint: None,
                     options: None,

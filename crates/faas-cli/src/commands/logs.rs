@@ -21,8 +21,10 @@ pub async fn logs(ctx: &Context, args: &LogsArgs) -> Result<ExitStatus, Error> {
         (Some(duration), None) => {
             let d = faas_core::timeout::parse_duration(duration)
                 .map_err(|e| Error::usage(format!("--since: {e}")))?;
+            let d = jiff::SignedDuration::try_from(d)
+                .map_err(|e| Error::usage(format!("--since {duration}: {e}")))?;
             let start = jiff::Timestamp::now()
-                .checked_sub(jiff::SignedDuration::from_secs(d.as_secs() as i64))
+                .checked_sub(d)
                 .map_err(|e| Error::usage(format!("--since {duration}: {e}")))?;
             Some(start.to_string())
         }

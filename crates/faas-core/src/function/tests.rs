@@ -59,6 +59,16 @@ fn upstream_zero_time_and_float_counts_parse() {
 }
 
 #[test]
+fn upstream_usage_omits_zero_fields() {
+    let s: FunctionStatus = serde_json::from_str(
+        r#"{"name":"a","image":"i","createdAt":"0001-01-01T00:00:00Z","usage":{"totalMemoryBytes":7340032}}"#,
+    )
+    .unwrap();
+    let usage = s.usage.unwrap();
+    assert_eq!((usage.cpu, usage.total_memory_bytes), (0.0, 7_340_032.0));
+}
+
+#[test]
 fn validation_names_the_problem() {
     let base = FunctionDeployment {
         service: "ok".into(),

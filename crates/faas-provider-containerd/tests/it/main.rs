@@ -6,6 +6,7 @@
 mod churn;
 mod images;
 mod lifecycle;
+mod ops;
 mod restart;
 mod standby;
 mod support;
