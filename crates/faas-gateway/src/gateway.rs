@@ -21,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::rescue::error_response;
 use crate::route::{is_system, route, Route};
 use crate::system;
+use crate::ui;
 
 /// What every request handler shares: the provider, the configuration and the metrics.
 pub(crate) struct Shared {
@@ -111,7 +112,7 @@ impl Gateway {
                 peer: self.peer.map(|p| p.ip()),
             })));
         }
-        if is_system(path) {
+        if is_system(path) || matches!(routed, Route::Ui(_)) {
             if let Some(auth) = &self.shared.config.auth {
                 if !auth.accepts(request.headers()) {
                     return ResponseFuture(Kind::Ready(Some(error_response(
@@ -120,10 +121,22 @@ impl Gateway {
                 }
             }
         }
-        if routed == Route::NotFound {
-            return ResponseFuture(Kind::Ready(Some(error_response(
-                &GatewayError::RouteNotFound,
-            ))));
+        match routed {
+            Route::NotFound => {
+                return ResponseFuture(Kind::Ready(Some(error_response(
+                    &GatewayError::RouteNotFound,
+                ))))
+            }
+            // Static files, answered at once: no provider call, nothing boxed.
+            Route::UiRedirect => return ResponseFuture(Kind::Ready(Some(ui::redirect()))),
+            Route::Ui(asset) => {
+                return ResponseFuture(Kind::Ready(Some(ui::asset(
+                    asset,
+                    request.method(),
+                    request.headers(),
+                ))))
+            }
+            _ => {}
         }
         let shared = Arc::clone(&self.shared);
         let peer = self.peer;
