@@ -76,7 +76,11 @@ async function show(focus) {
   } catch (e) {
     if (mine === shown) clear(main, h('h1', {}, def.title), h('p', { class: 'error' }, e.message));
   }
-  if (focus && mine === shown) main.focus({ preventScroll: false });
+  if (focus && mine === shown) {
+    // A new page starts at the top, with the focus on it (for keyboards and screen readers).
+    window.scrollTo(0, 0);
+    main.focus({ preventScroll: true });
+  }
 }
 
 select.addEventListener('change', () => {

@@ -18,7 +18,7 @@ export async function render(main, { ns }) {
   const file = h('input', { type: 'file', accept: '.json,application/json' });
   const source = h('p', { class: 'muted small', 'aria-live': 'polite' });
 
-  const name = h('input', { type: 'text', required: true, pattern: '[a-z0-9]([-a-z0-9]*[a-z0-9])?', maxlength: 63, autocomplete: 'off', spellcheck: 'false' });
+  const name = h('input', { type: 'text', required: true, pattern: '[a-z0-9]([a-z0-9\\-]*[a-z0-9])?', maxlength: 63, autocomplete: 'off', spellcheck: 'false' });
   const image = h('input', { type: 'text', required: true, autocomplete: 'off', spellcheck: 'false', placeholder: 'ghcr.io/openfaas/figlet:latest' });
   const fprocess = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' });
   const env = h('textarea', { rows: 3, spellcheck: 'false', placeholder: 'write_timeout=10s' });

@@ -7,7 +7,7 @@ import { h, clear, field, notify, busy } from './dom.js';
 /** Renders the page into `main`. */
 export async function render(main, { ns }) {
   const tbody = h('tbody');
-  const name = h('input', { type: 'text', required: true, autocomplete: 'off', spellcheck: 'false', pattern: '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*' });
+  const name = h('input', { type: 'text', required: true, autocomplete: 'off', spellcheck: 'false', pattern: '[a-z0-9]([a-z0-9\\-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9\\-]*[a-z0-9])?)*' });
   const value = h('textarea', { rows: 3, required: true, autocomplete: 'off', spellcheck: 'false', class: 'secret-value' });
   const mode = h('h2', { id: 'secret-form-title' }, 'Create a secret');
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create');
