@@ -2,7 +2,10 @@
 //! against `faasd up` on real containerd. The script logs in, finds the deployed function with
 //! its replicas, deploys from a store file pointing at the local registry, invokes with a body,
 //! scales to 3, follows the logs, creates/replaces/deletes a secret, reads the system page and
-//! deletes the function; a wrong password gets a 401 and no data.
+//! deletes the function; a wrong password gets a 401 and no data. Then the login form: a wrong
+//! password is told so, the right one gives an `HttpOnly`, `SameSite=Strict` cookie with which
+//! the page creates and deletes a secret (CSRF token sent), a write without the token is refused
+//! (403), and after "Log out" the API answers 401.
 //!
 //! Without chromium, node or `tests/ui/node_modules` (`npm ci` in `tests/ui`) the test prints a
 //! `skip:` line, or fails under `FAAS_REQUIRE_SERVICES=1`. With `FAAS_UI_SCREENSHOTS=<dir>` the

@@ -57,7 +57,8 @@ async function shot(page, name, fullPage = false) {
   if (!shots) return;
   // Without the passing notice, and from the top.
   await page.evaluate(() => {
-    document.getElementById('toast').className = '';
+    const toast = document.getElementById('toast');
+    if (toast) toast.className = '';
     window.scrollTo(0, 0);
   });
   await page.waitForTimeout(300);
@@ -81,6 +82,10 @@ async function open(options) {
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
     ],
     ...options,
+  });
+  context.on('response', (r) => {
+    recent.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    if (recent.length > 40) recent.shift();
   });
   const page = context.pages()[0] || (await context.newPage());
   return { context, page };
@@ -124,10 +129,6 @@ try {
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
   page.on('dialog', (d) => d.accept()); // the confirmations of delete
-  page.on('response', (r) => {
-    recent.push(`${r.status()} ${r.request().method()} ${r.url()}`);
-    if (recent.length > 40) recent.shift();
-  });
 
   // --- Log in: `/` leads to the functions list, which shows the deployed function and replicas.
   begin('log in and list');
@@ -232,6 +233,45 @@ try {
   check(outside.length === 0, `requests outside the gateway: ${outside.join(', ')}`);
   check(errors.length === 0, errors.join('\n'));
   await context.close();
+
+  // --- The login form instead of the browser's prompt: a cookie session, CSRF-checked writes.
+  begin('login form');
+  {
+    const { context, page } = await open({ viewport: DESKTOP });
+    opened.push(context);
+    const outside = await guard(context);
+    page.on('dialog', (d) => d.accept());
+    await page.goto(`${gw}/ui/login`);
+    await page.getByLabel('User').fill(user);
+    await page.getByLabel('Password').fill(`${password}x`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong user or password' }).waitFor({ timeout: WAIT });
+    await shot(page, 'login');
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${gw}/ui/`, { timeout: WAIT });
+    await page.locator(`tr[data-function="${storeFn}"]`).waitFor({ timeout: WAIT });
+    const cookies = await context.cookies(gw);
+    const session = cookies.find((c) => c.name === 'faas_session');
+    check(session && session.httpOnly && session.sameSite === 'Strict', `the session cookie: ${JSON.stringify(session)}`);
+    // A write from the page carries the CSRF token; the same write without it is refused.
+    const forged = await context.request.post(`${gw}/system/secrets`, { data: { name: 'forged', namespace: ns, value: 'x' } });
+    check(forged.status() === 403, `a write without the CSRF token answered ${forged.status()}`);
+    await page.goto(`${gw}/ui/#/secrets`);
+    await page.getByLabel('Name', { exact: true }).fill('form-secret');
+    await page.getByLabel('Value', { exact: true }).fill('from the form session');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    const row = page.locator('tr[data-secret="form-secret"]');
+    await row.waitFor({ timeout: WAIT });
+    await row.getByRole('button', { name: 'Delete form-secret' }).click();
+    await row.waitFor({ state: 'detached', timeout: WAIT });
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${gw}/ui/login`, { timeout: WAIT });
+    const after = await context.request.get(`${gw}/system/functions?namespace=${ns}`);
+    check(after.status() === 401, `after logging out /system/functions answered ${after.status()}`);
+    check(outside.length === 0, `requests outside the gateway: ${outside.join(', ')}`);
+    await context.close();
+  }
   log('all checks passed');
 } catch (e) {
   failed = true;
@@ -239,9 +279,9 @@ try {
   console.error(`[ui] last responses:\n${recent.join('\n')}`);
   for (const c of opened) {
     for (const p of c.pages()) {
-      const main = await p.locator('main').innerText().catch(() => '(none)');
+      const main = await p.evaluate(() => document.body?.innerText ?? '').catch(() => '(none)');
       const toast = await p.locator('#toast').innerText().catch(() => '');
-      console.error(`[ui] page ${p.url()}\n[ui] notice: ${toast}\n[ui] main:\n${main}`);
+      console.error(`[ui] page ${p.url()}\n[ui] notice: ${toast}\n[ui] page text:\n${main}`);
     }
   }
 } finally {

@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) config: GatewayConfig,
     pub(crate) metrics: Metrics,
+    /// The UI's login sessions (see `ui::session`).
+    pub(crate) sessions: ui::Sessions,
 }
 
 impl std::fmt::Debug for Shared {
@@ -56,6 +58,7 @@ pub fn router(provider: Arc<dyn Provider>, config: GatewayConfig) -> Gateway {
         provider,
         config,
         metrics: Metrics::new(),
+        sessions: ui::Sessions::default(),
     });
     Gateway {
         invoke: invoke::stack(&shared),
@@ -112,12 +115,17 @@ impl Gateway {
                 peer: self.peer.map(|p| p.ip()),
             })));
         }
-        if is_system(path) || matches!(routed, Route::Ui(_)) {
+        let public_ui = matches!(routed, Route::Ui(asset) if ui::is_public(asset));
+        if (is_system(path) || matches!(routed, Route::Ui(_))) && !public_ui {
             if let Some(auth) = &self.shared.config.auth {
-                if !auth.accepts(request.headers()) {
-                    return ResponseFuture(Kind::Ready(Some(error_response(
-                        &GatewayError::Unauthorized,
-                    ))));
+                let (method, headers) = (request.method(), request.headers());
+                if !auth.accepts(headers) {
+                    // Without basic credentials, the UI's login cookie may let it in.
+                    match self.shared.sessions.admits(method, headers) {
+                        Ok(true) => {}
+                        Ok(false) => return ready(ui::unauthorized(routed)),
+                        Err(e) => return ready(error_response(&e)),
+                    }
                 }
             }
         }
@@ -128,13 +136,10 @@ impl Gateway {
                 ))))
             }
             // Static files, answered at once: no provider call, nothing boxed.
-            Route::UiRedirect => return ResponseFuture(Kind::Ready(Some(ui::redirect()))),
+            Route::UiRedirect => return ready(ui::redirect()),
             Route::Ui(asset) => {
-                return ResponseFuture(Kind::Ready(Some(ui::asset(
-                    asset,
-                    request.method(),
-                    request.headers(),
-                ))))
+                let asset = asset.to_owned();
+                return ui::respond(&self.shared, &asset, request);
             }
             _ => {}
         }
@@ -168,6 +173,18 @@ impl tower::Service<Request<Incoming>> for Gateway {
     fn call(&mut self, request: Request<Incoming>) -> ResponseFuture {
         self.respond(request)
     }
+}
+
+/// A response already made.
+pub(crate) fn ready(response: Response<GatewayBody>) -> ResponseFuture {
+    ResponseFuture(Kind::Ready(Some(response)))
+}
+
+/// A response still to be made by `future`.
+pub(crate) fn boxed(
+    future: impl Future<Output = Response<GatewayBody>> + Send + 'static,
+) -> ResponseFuture {
+    ResponseFuture(Kind::Boxed(Box::pin(future)))
 }
 
 /// The future of a [`Gateway`] response. Never fails: errors are already responses.

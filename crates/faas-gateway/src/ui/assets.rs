@@ -53,6 +53,8 @@ macro_rules! assets {
 
 assets! {
     "index.html" => HTML,
+    "login.html" => HTML,
+    "js/login.js" => JS,
     "style.css" => CSS,
     "favicon.svg" => SVG,
     "store.json" => JSON,

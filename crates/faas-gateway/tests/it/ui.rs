@@ -3,7 +3,7 @@
 
 use http::Method;
 
-use crate::support::{no_body, start, BASIC};
+use crate::support::{full, no_body, start, BASIC};
 
 #[tokio::test]
 async fn root_redirects_to_the_ui_without_credentials() {
@@ -19,14 +19,141 @@ async fn root_redirects_to_the_ui_without_credentials() {
 async fn ui_files_need_the_system_credentials() {
     let gw = start().await;
     let wrong = [("authorization", "Basic YWRtaW46d3Jvbmc=")]; // admin:wrong
-    for path in ["/ui/", "/ui/index.html", "/ui/js/app.js", "/ui/nope"] {
+    for path in [
+        "/ui/",
+        "/ui/index.html",
+        "/ui/js/app.js",
+        "/ui/nope",
+        "/ui/session",
+    ] {
         for headers in [&[][..], &wrong[..]] {
             let a = gw.send(Method::GET, path, headers, no_body()).await;
             assert_eq!(a.status, 401, "{path} {headers:?}");
             assert_eq!(a.header("www-authenticate"), "Basic realm=\"Restricted\"");
-            assert_eq!(a.body, "invalid credentials\n");
+            if path.ends_with('/') || path.ends_with(".html") {
+                // The page: the login form, for a user who dismissed the browser's prompt.
+                assert!(a.body.contains("action=\"/ui/login\""), "{}", a.body);
+                assert!(!a.body.contains("js/app.js"));
+            } else {
+                assert_eq!(a.body, "invalid credentials\n");
+            }
         }
     }
+    // The form and what it loads hold no data: served to anyone.
+    for path in ["/ui/login", "/ui/style.css", "/ui/js/login.js"] {
+        let a = gw.send(Method::GET, path, &[], no_body()).await;
+        assert_eq!(a.status, 200, "{path}");
+    }
+}
+
+fn cookie_of(a: &crate::support::Answer) -> String {
+    let set = a.header("set-cookie");
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn login_form_cookie_lets_in_and_writes_need_the_csrf_token() {
+    let gw = start().await;
+    let form = |body: &str| full(body.to_owned());
+    let urlencoded = [("content-type", "application/x-www-form-urlencoded")];
+    let a = gw
+        .send(
+            Method::POST,
+            "/ui/login",
+            &urlencoded,
+            form("user=admin&password=nope"),
+        )
+        .await;
+    assert_eq!(
+        (a.status.as_u16(), a.header("location")),
+        (303, "/ui/login?failed")
+    );
+    assert_eq!(a.header("set-cookie"), "");
+
+    // As a browser sends the form: with its origin.
+    let origin = format!("http://{}", gw.addr);
+    let from_page = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("origin", origin.as_str()),
+    ];
+    let a = gw
+        .send(
+            Method::POST,
+            "/ui/login",
+            &from_page,
+            form("user=admin&password=secret"),
+        )
+        .await;
+    assert_eq!((a.status.as_u16(), a.header("location")), (303, "/ui/"));
+    let set = a.header("set-cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = cookie_of(&a);
+
+    let with_cookie = [("cookie", cookie.as_str())];
+    let a = gw.send(Method::GET, "/ui/", &with_cookie, no_body()).await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains("js/app.js"));
+    let a = gw
+        .send(Method::GET, "/system/functions", &with_cookie, no_body())
+        .await;
+    assert_eq!(a.status, 200);
+
+    let secret = r#"{"name":"k","value":"v"}"#;
+    let a = gw
+        .send(Method::POST, "/system/secrets", &with_cookie, full(secret))
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let csrf = gw
+        .send(Method::GET, "/ui/session", &with_cookie, no_body())
+        .await
+        .json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with_token = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let a = gw
+        .send(Method::POST, "/system/secrets", &with_token, full(secret))
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let cross = [
+        ("cookie", cookie.as_str()),
+        ("x-csrf-token", csrf.as_str()),
+        ("origin", "http://evil.example"),
+    ];
+    let a = gw
+        .send(Method::DELETE, "/system/secrets", &cross, full(secret))
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    // Basic auth needs no token.
+    let a = gw
+        .send(
+            Method::GET,
+            "/ui/session",
+            &[("authorization", BASIC)],
+            no_body(),
+        )
+        .await;
+    assert_eq!(a.json()["csrf"], serde_json::Value::Null);
+
+    let a = gw
+        .send(Method::POST, "/ui/logout", &with_cookie, no_body())
+        .await;
+    assert_eq!(a.status, 403, "logout without the token");
+    let a = gw
+        .send(Method::POST, "/ui/logout", &with_token, no_body())
+        .await;
+    assert_eq!(
+        (a.status.as_u16(), a.header("location")),
+        (303, "/ui/login")
+    );
+    assert!(a.header("set-cookie").contains("Max-Age=0"));
+    let a = gw
+        .send(Method::GET, "/system/functions", &with_cookie, no_body())
+        .await;
+    assert_eq!(a.status, 401);
 }
 
 #[tokio::test]

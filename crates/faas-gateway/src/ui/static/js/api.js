@@ -9,9 +9,30 @@ export class ApiError extends Error {
   }
 }
 
+// The CSRF token of a session opened with the login form; null with basic auth.
+let csrf = null;
+
+/** Learns whether the page runs on a login-form session; resolves to true if so. */
+export async function loadSession() {
+  try {
+    const r = await fetch('session', { credentials: 'same-origin' });
+    if (r.ok) csrf = (await r.json()).csrf;
+  } catch {
+    csrf = null;
+  }
+  return Boolean(csrf);
+}
+
+/** Ends the login-form session. */
+export async function logout() {
+  await fetch('logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf || '' } });
+  location.href = 'login';
+}
+
 /** Sends a JSON request; resolves to the parsed JSON, the text, or null for an empty body. */
 export async function request(method, path, body) {
   const init = { method, headers: {}, credentials: 'same-origin' };
+  if (csrf && method !== 'GET') init.headers['X-CSRF-Token'] = csrf;
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers['Content-Type'] = 'application/json';

@@ -2,7 +2,7 @@
 // #/secrets, #/system), the namespace selector, and the page lifecycle (each page may return a
 // function that stops its timers and streams when the user leaves it).
 
-import { api } from './api.js';
+import { api, loadSession, logout } from './api.js';
 import { h, clear } from './dom.js';
 import * as functions from './functions.js';
 import * as fn from './function.js';
@@ -90,5 +90,10 @@ select.addEventListener('change', () => {
 });
 window.addEventListener('hashchange', () => show(true));
 
+if (await loadSession()) {
+  const out = h('button', { type: 'button', class: 'logout' }, 'Log out');
+  out.addEventListener('click', logout);
+  document.querySelector('.top').append(out);
+}
 await loadNamespaces();
 await show(false);
