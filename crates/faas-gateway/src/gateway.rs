@@ -23,7 +23,8 @@ use crate::route::{is_system, route, Route};
 use crate::system;
 use crate::ui;
 
-/// What every request handler shares: the provider, the configuration and the metrics.
+/// What every request handler shares: the provider, the configuration, the metrics and the
+/// UI's login sessions.
 pub(crate) struct Shared {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) config: GatewayConfig,
@@ -119,6 +120,11 @@ impl Gateway {
         if (is_system(path) || matches!(routed, Route::Ui(_))) && !public_ui {
             if let Some(auth) = &self.shared.config.auth {
                 let (method, headers) = (request.method(), request.headers());
+                if ui::cross_site_write(method, headers) {
+                    return ready(error_response(&GatewayError::Forbidden(
+                        "cross-origin request refused",
+                    )));
+                }
                 if !auth.accepts(headers) {
                     // Without basic credentials, the UI's login cookie may let it in.
                     match self.shared.sessions.admits(method, headers) {

@@ -17,7 +17,7 @@ mod session;
 
 use std::sync::Arc;
 
-pub(crate) use session::Sessions;
+pub(crate) use session::{cross_site_write, Sessions};
 
 use http::header::{
     HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, REFERRER_POLICY,

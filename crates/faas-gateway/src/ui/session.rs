@@ -80,6 +80,13 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host == host
 }
 
+/// Whether a browser sent this state-changing request from another site's page (its `Origin`
+/// is not the gateway). A browser attaches remembered basic-auth credentials to such requests
+/// too, so they are refused whatever the credentials; API clients send no `Origin`.
+pub(crate) fn cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
+    changes_state(method) && !same_origin(headers)
+}
+
 /// Whether `method` may change state (everything but GET, HEAD and OPTIONS).
 fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -246,6 +253,20 @@ mod tests {
             .unwrap());
         sessions.logout(&h);
         assert!(!sessions.admits(&Method::GET, &h).unwrap());
+    }
+
+    #[test]
+    fn only_cross_site_writes_are_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, HeaderValue::from_static("gw:8080"));
+        assert!(!cross_site_write(&Method::POST, &h));
+        h.insert(ORIGIN, HeaderValue::from_static("http://gw:8080"));
+        assert!(!cross_site_write(&Method::POST, &h));
+        h.insert(ORIGIN, HeaderValue::from_static("null"));
+        assert!(cross_site_write(&Method::POST, &h));
+        h.insert(ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(cross_site_write(&Method::DELETE, &h));
+        assert!(!cross_site_write(&Method::GET, &h));
     }
 
     #[test]

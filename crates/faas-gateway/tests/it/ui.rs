@@ -127,6 +127,16 @@ async fn login_form_cookie_lets_in_and_writes_need_the_csrf_token() {
         .send(Method::DELETE, "/system/secrets", &cross, full(secret))
         .await;
     assert_eq!(a.status, 403, "{}", a.body);
+    // A page of another site cannot write with the browser's basic credentials either.
+    let cross_basic = [("authorization", BASIC), ("origin", "http://evil.example")];
+    let a = gw
+        .send(Method::POST, "/system/secrets", &cross_basic, full(secret))
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let a = gw
+        .send(Method::GET, "/system/secrets", &cross_basic, no_body())
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
     // Basic auth needs no token.
     let a = gw
         .send(
