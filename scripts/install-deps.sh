@@ -11,6 +11,7 @@ packages=(
   docker-registry buildah busybox-static       # its tests: a local registry and test images
   debootstrap                                  # the python base image (scripts/build-base-images.sh)
   nats-server                                  # the durable async queue (faas-queue) and its tests
+  chromium chromium-driver nodejs              # the web UI's browser test (tests/ui, playwright-core)
 )
 
 missing=()
@@ -23,6 +24,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm for `npm ci` in tests/ui: Debian ships it apart from nodejs (other nodejs builds bundle it).
+if ! command -v npm >/dev/null; then
+  echo "install-deps: installing npm"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 
 if ! command -v cargo >/dev/null; then

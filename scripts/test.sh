@@ -40,6 +40,11 @@ cargo build --locked -p faasd --bin faasd
 cargo build --locked -p faas --bin faas
 export FAASD_BIN=$PWD/target/debug/faasd FAAS_BIN=$PWD/target/debug/faas
 
+echo "== browser test dependencies"
+# playwright-core for the web UI's browser test (tests/e2e/ui.rs runs tests/ui/ui.mjs), pinned by
+# tests/ui/package-lock.json.
+(cd tests/ui && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "== tests"
 if command -v cargo-nextest >/dev/null; then
   cargo nextest run --workspace --locked --no-fail-fast

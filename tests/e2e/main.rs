@@ -16,3 +16,4 @@ mod seed_printr;
 mod seed_python;
 mod seed_stack;
 mod seed_support;
+mod ui;

@@ -61,13 +61,16 @@ impl BasicAuth {
     /// Whether `headers` carry these credentials: the user compared plainly, the password in
     /// constant time. Any other scheme (e.g. faas-cli's empty `Bearer`) is refused.
     pub fn accepts(&self, headers: &HeaderMap) -> bool {
-        let Some((user, password)) = headers
+        headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(decode_basic)
-        else {
-            return false;
-        };
+            .is_some_and(|(user, password)| self.matches(&user, &password))
+    }
+
+    /// Whether `user` and `password` are these credentials (e.g. from the UI's login form):
+    /// the user compared plainly, the password in constant time.
+    pub fn matches(&self, user: &str, password: &str) -> bool {
         let password_ok: bool = password.as_bytes().ct_eq(self.password.as_bytes()).into();
         // Both comparisons always run, so timing does not tell which one failed.
         (user == self.user) & password_ok

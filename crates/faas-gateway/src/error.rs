@@ -47,6 +47,10 @@ pub enum GatewayError {
     /// Missing or wrong credentials on a `/system` route (401).
     #[error("invalid credentials")]
     Unauthorized,
+    /// Logged in with the UI's cookie, but a state-changing request lacks the session's CSRF
+    /// token or comes from another origin (403); the message says which.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// The request body could not be read (400).
     #[error("reading the request body")]
     ReadBody(#[source] BoxError),

@@ -21,12 +21,16 @@ use crate::metrics::Metrics;
 use crate::rescue::error_response;
 use crate::route::{is_system, route, Route};
 use crate::system;
+use crate::ui;
 
-/// What every request handler shares: the provider, the configuration and the metrics.
+/// What every request handler shares: the provider, the configuration, the metrics and the
+/// UI's login sessions.
 pub(crate) struct Shared {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) config: GatewayConfig,
     pub(crate) metrics: Metrics,
+    /// The UI's login sessions (see `ui::session`).
+    pub(crate) sessions: ui::Sessions,
 }
 
 impl std::fmt::Debug for Shared {
@@ -55,6 +59,7 @@ pub fn router(provider: Arc<dyn Provider>, config: GatewayConfig) -> Gateway {
         provider,
         config,
         metrics: Metrics::new(),
+        sessions: ui::Sessions::default(),
     });
     Gateway {
         invoke: invoke::stack(&shared),
@@ -111,19 +116,38 @@ impl Gateway {
                 peer: self.peer.map(|p| p.ip()),
             })));
         }
-        if is_system(path) {
+        let public_ui = matches!(routed, Route::Ui(asset) if ui::is_public(asset));
+        if (is_system(path) || matches!(routed, Route::Ui(_))) && !public_ui {
             if let Some(auth) = &self.shared.config.auth {
-                if !auth.accepts(request.headers()) {
-                    return ResponseFuture(Kind::Ready(Some(error_response(
-                        &GatewayError::Unauthorized,
-                    ))));
+                let (method, headers) = (request.method(), request.headers());
+                if ui::cross_site_write(method, headers) {
+                    return ready(error_response(&GatewayError::Forbidden(
+                        "cross-origin request refused",
+                    )));
+                }
+                if !auth.accepts(headers) {
+                    // Without basic credentials, the UI's login cookie may let it in.
+                    match self.shared.sessions.admits(method, headers) {
+                        Ok(true) => {}
+                        Ok(false) => return ready(ui::unauthorized(routed)),
+                        Err(e) => return ready(error_response(&e)),
+                    }
                 }
             }
         }
-        if routed == Route::NotFound {
-            return ResponseFuture(Kind::Ready(Some(error_response(
-                &GatewayError::RouteNotFound,
-            ))));
+        match routed {
+            Route::NotFound => {
+                return ResponseFuture(Kind::Ready(Some(error_response(
+                    &GatewayError::RouteNotFound,
+                ))))
+            }
+            // Static files, answered at once: no provider call, nothing boxed.
+            Route::UiRedirect => return ready(ui::redirect()),
+            Route::Ui(asset) => {
+                let asset = asset.to_owned();
+                return ui::respond(&self.shared, &asset, request);
+            }
+            _ => {}
         }
         let shared = Arc::clone(&self.shared);
         let peer = self.peer;
@@ -155,6 +179,18 @@ impl tower::Service<Request<Incoming>> for Gateway {
     fn call(&mut self, request: Request<Incoming>) -> ResponseFuture {
         self.respond(request)
     }
+}
+
+/// A response already made.
+pub(crate) fn ready(response: Response<GatewayBody>) -> ResponseFuture {
+    ResponseFuture(Kind::Ready(Some(response)))
+}
+
+/// A response still to be made by `future`.
+pub(crate) fn boxed(
+    future: impl Future<Output = Response<GatewayBody>> + Send + 'static,
+) -> ResponseFuture {
+    ResponseFuture(Kind::Boxed(Box::pin(future)))
 }
 
 /// The future of a [`Gateway`] response. Never fails: errors are already responses.

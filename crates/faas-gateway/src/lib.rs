@@ -2,8 +2,7 @@
 //! [`faas_core::Provider`], wire-compatible with the unmodified faas-cli.
 //!
 //! What it is **not**: it knows no backend (containerd, Kubernetes — that is the provider's
-//! job), binds no port and reads no signal (the binary does, then calls [`serve`]), and has no
-//! `/ui`.
+//! job) and binds no port and reads no signal (the binary does, then calls [`serve`]).
 //!
 //! Start with [`serve`], or [`router`] to embed the [`Gateway`] service in another server.
 //!
@@ -14,6 +13,7 @@
 //! - `invoke`: the `/function/*` proxy as one tower stack of the layers in `layer/`
 //!   (call id, lookup, metrics, scale from zero, deadline) over `forward` (the pooled client).
 //! - `system/`: the management routes, one file per resource; `async_invoke`: `/async-function`.
+//! - `ui`: the web UI at `/ui/` (static files embedded in the binary; `/` redirects there).
 //! - `rescue`: the one place errors become HTTP responses.
 //! - [`metrics`]: Prometheus metrics with the upstream names.
 //! - `proxy_headers`: hop-by-hop removal, `X-Forwarded-*`, `X-Call-Id`.
@@ -40,6 +40,7 @@ mod rescue;
 mod route;
 mod server;
 mod system;
+mod ui;
 
 pub use auth::BasicAuth;
 pub use body::GatewayBody;

@@ -38,6 +38,7 @@ pub(crate) fn status_of(err: &GatewayError) -> StatusCode {
         E::RouteNotFound | E::FunctionNotFound(_) | E::AsyncNotConfigured => StatusCode::NOT_FOUND,
         E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         E::Unauthorized => StatusCode::UNAUTHORIZED,
+        E::Forbidden(_) => StatusCode::FORBIDDEN,
         E::ReadBody(_) | E::BadJson { .. } | E::BadRequest(_) => StatusCode::BAD_REQUEST,
         E::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         E::BadLogQuery(_) => StatusCode::UNPROCESSABLE_ENTITY,

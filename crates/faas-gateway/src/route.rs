@@ -30,6 +30,10 @@ pub(crate) enum Route<'a> {
     Invoke(Target<'a>),
     /// `/async-function/{segment}[/{rest…}]`
     AsyncInvoke(Target<'a>),
+    /// `/` and `/ui`: redirected to `/ui/`.
+    UiRedirect,
+    /// `/ui/{asset}` (`""` for `/ui/`): a file of the web UI.
+    Ui(&'a str),
     /// Anything else.
     NotFound,
 }
@@ -60,10 +64,11 @@ pub(crate) fn route(path: &str) -> Route<'_> {
     match path {
         "/healthz" => return Route::Healthz,
         "/metrics" => return Route::Metrics,
+        "/" | "/ui" => return Route::UiRedirect,
         _ => {}
     }
     let Some(system) = path.strip_prefix("/system/") else {
-        return Route::NotFound;
+        return path.strip_prefix("/ui/").map_or(Route::NotFound, Route::Ui);
     };
     match system.split_once('/') {
         None => match system {
@@ -121,7 +126,11 @@ mod tests {
         assert_eq!(route("/system/nope"), Route::NotFound);
         assert_eq!(route("/healthz"), Route::Healthz);
         assert_eq!(route("/metrics"), Route::Metrics);
-        assert_eq!(route("/"), Route::NotFound);
+        assert_eq!(route("/"), Route::UiRedirect);
+        assert_eq!(route("/ui"), Route::UiRedirect);
+        assert_eq!(route("/ui/"), Route::Ui(""));
+        assert_eq!(route("/ui/js/app.js"), Route::Ui("js/app.js"));
+        assert_eq!(route("/uix"), Route::NotFound);
         assert!(is_system("/system/nope") && is_system("/system") && !is_system("/systems"));
     }
 

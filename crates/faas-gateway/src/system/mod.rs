@@ -56,8 +56,10 @@ pub(crate) async fn dispatch(
         (Route::AsyncInvoke(target), &Method::POST) => {
             async_invoke::accept(shared, target, peer, &parts, body).await
         }
-        // `/function/*` never comes here; unknown paths are answered before.
-        (Route::NotFound | Route::Invoke(_), _) => Err(GatewayError::RouteNotFound),
+        // `/`, `/ui/*` and `/function/*` never come here; unknown paths are answered before.
+        (Route::NotFound | Route::Invoke(_) | Route::UiRedirect | Route::Ui(_), _) => {
+            Err(GatewayError::RouteNotFound)
+        }
         _ => Err(GatewayError::MethodNotAllowed),
     };
     result.unwrap_or_else(|e| error_response(&e))

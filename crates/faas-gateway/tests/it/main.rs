@@ -13,3 +13,4 @@ mod secrets;
 mod streaming;
 mod support;
 mod system;
+mod ui;
