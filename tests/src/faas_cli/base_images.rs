@@ -98,7 +98,7 @@ pub fn base_images() -> Option<&'static BaseImages> {
             }
         }
         let storage = buildah_storage();
-        with_lock("base-images", || {
+        with_lock(BASE_IMAGES_LOCK, || {
             build_for_this_run(&services.registry, &storage)
         });
         Ok(BaseImages {
@@ -114,6 +114,25 @@ pub fn base_images() -> Option<&'static BaseImages> {
         }
     }
 }
+
+/// The tests' buildah storage for a test that builds base images itself (e.g. with an
+/// installed `faasd base-images`); `None` after the skip line when buildah or debootstrap is
+/// missing. Such a build must hold [`BASE_IMAGES_LOCK`] (`with_lock`): it shares the storage's
+/// local image names with [`base_images`].
+pub fn buildah_storage_for_builds() -> Option<BuildahStorage> {
+    for tool in ["buildah", "debootstrap"] {
+        if !on_path(tool) {
+            skip(&format!(
+                "{tool} is not installed (scripts/install-deps.sh)"
+            ));
+            return None;
+        }
+    }
+    Some(buildah_storage())
+}
+
+/// The lock name every base image build in the tests' buildah storage holds.
+pub const BASE_IMAGES_LOCK: &str = "base-images";
 
 /// This test run's id: nextest's run id, else this process (`cargo test` runs every test of the
 /// binary in one process).
