@@ -275,8 +275,12 @@ async fn an_installed_faasd_builds_pushes_deploys_and_invokes_python3_python2_an
             .gateway()
             .wait_available(name, &env.namespace, 1)
             .await;
+        // faasd's default namespace is the test's; `faas invoke` defaults to openfaas-fn.
         let invoked = cli
-            .run(&["invoke", name], request.as_bytes())
+            .run(
+                &["invoke", name, "--namespace", &env.namespace],
+                request.as_bytes(),
+            )
             .await
             .success();
         assert_eq!(invoked.stdout.trim_end(), answer, "{lang}: {invoked:#?}");

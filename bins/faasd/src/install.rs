@@ -148,6 +148,74 @@ pub fn base_images_command(faasd: &Path, registry: &SocketAddr) -> String {
     }
 }
 
+/// What `install` wrote, one line each.
+pub fn written_lines(installed: &Installed, plan: &InstallPlan) -> Vec<String> {
+    let mut lines: Vec<String> = installed
+        .units
+        .iter()
+        .map(|u| format!("wrote {}", u.display()))
+        .collect();
+    lines.push(format!(
+        "wrote {} (the local registry, on {} only)",
+        installed.registry_config.display(),
+        plan.registry
+    ));
+    if let Some(link) = &installed.faas_cli {
+        lines.push(format!("{} -> faas", link.display()));
+    }
+    if installed.created_credentials {
+        let secrets = installed.password.parent().unwrap_or(Path::new("/"));
+        lines.push(format!(
+            "created the gateway credentials (user admin) in {}",
+            secrets.display()
+        ));
+    }
+    lines
+}
+
+/// What to run when install started nothing (`no_start`, or no systemd): the systemctl line or
+/// the services by hand, then `faasd base-images`.
+pub fn to_run_lines(
+    installed: &Installed,
+    plan: &InstallPlan,
+    systemd: bool,
+    no_start: bool,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if no_start {
+        lines.push("--no-start: nothing was started. To start:".to_owned());
+    } else {
+        lines.push(
+            "systemd is not running here (PID 1 is not systemd): nothing was started. \
+             Start the services by hand, in this order:"
+                .to_owned(),
+        );
+    }
+    if systemd {
+        lines.push(format!(
+            "  systemctl daemon-reload && systemctl enable --now {}",
+            UNIT_NAMES.join(" ")
+        ));
+    } else {
+        lines.extend(installed.manual_start.iter().map(|c| format!("  {c}")));
+    }
+    lines.push("then build the templates' base images into the registry:".to_owned());
+    lines.push(format!(
+        "  {}",
+        base_images_command(&plan.faasd, &plan.registry)
+    ));
+    lines
+}
+
+/// Where the password is and the tutorial's login line.
+pub fn login_lines(installed: &Installed) -> Vec<String> {
+    let password = installed.password.display();
+    vec![
+        format!("the gateway's password (user admin) is in {password}; log in with:"),
+        format!("  cat {password} | faas-cli login --password-stdin"),
+    ]
+}
+
 /// Whether systemd runs this machine (`/run/systemd/system` exists only then).
 pub fn systemd_is_running(run_systemd_system: &Path) -> bool {
     run_systemd_system.is_dir()
@@ -241,6 +309,50 @@ mod tests {
         assert!(steps.contains("provider --state-dir") && steps.contains(" up --state-dir"));
         // A second install keeps the credentials.
         assert!(!install(&plan(dir.path())).unwrap().created_credentials);
+    }
+
+    #[test]
+    fn without_systemd_it_prints_the_services_by_hand_then_base_images_and_login() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = plan(dir.path());
+        p.registry = "127.0.0.1:5001".parse().unwrap();
+        let installed = install(&p).unwrap();
+        let state = dir.path().join("state");
+        let faasd = dir.path().join("bin/faasd");
+        let text = to_run_lines(&installed, &p, false, false).join("\n");
+        assert!(text.starts_with("systemd is not running here"), "{text}");
+        let hand = [
+            format!("serve {}/registry/config.yml &", state.display()),
+            format!(
+                "{} provider --state-dir {}",
+                faasd.display(),
+                state.display()
+            ),
+            format!("{} up --state-dir {} &", faasd.display(), state.display()),
+            format!("{} base-images --registry 127.0.0.1:5001", faasd.display()),
+        ];
+        let mut at = 0;
+        for step in &hand {
+            let found = text[at..]
+                .find(step.as_str())
+                .unwrap_or_else(|| panic!("{step:?} in order in:\n{text}"));
+            at += found;
+        }
+        let with_systemd = to_run_lines(&installed, &p, true, true).join("\n");
+        assert!(with_systemd.contains(
+            "systemctl daemon-reload && systemctl enable --now faasd-registry faasd-provider faasd"
+        ));
+        assert_eq!(
+            login_lines(&installed)[1],
+            format!(
+                "  cat {}/secrets/basic-auth-password | faas-cli login --password-stdin",
+                state.display()
+            )
+        );
+        let written = written_lines(&installed, &p).join("\n");
+        assert!(
+            written.contains("faasd-provider.service") && written.contains("127.0.0.1:5001 only")
+        );
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn this_binary() -> Result<std::path::PathBuf, faasd::Error> {
 
 #[allow(clippy::print_stdout)] // install's next steps are its output
 fn install(args: &InstallArgs) -> Result<(), faasd::Error> {
-    use faasd::install::{base_images_command, InstallPlan};
+    use faasd::install::InstallPlan;
     let binary = this_binary()?;
     let plan = InstallPlan {
         faasd: binary.clone(),
@@ -68,38 +68,10 @@ fn install(args: &InstallArgs) -> Result<(), faasd::Error> {
         registry: args.registry,
     };
     let installed = faasd::install::install(&plan)?;
-    for unit in &installed.units {
-        println!("wrote {}", unit.display());
-    }
-    println!(
-        "wrote {} (the local registry, on {} only)",
-        installed.registry_config.display(),
-        args.registry
-    );
-    if let Some(link) = &installed.faas_cli {
-        println!("{} -> faas", link.display());
-    }
-    let secrets = installed
-        .password
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    if installed.created_credentials {
-        println!("created the gateway credentials (user admin) in {secrets}");
-    }
-    let base_images = base_images_command(&binary, &args.registry);
+    let print = |lines: Vec<String>| lines.iter().for_each(|l| println!("{l}"));
+    print(faasd::install::written_lines(&installed, &plan));
     let systemd = faasd::install::systemd_is_running(std::path::Path::new("/run/systemd/system"));
-    if args.no_start {
-        println!("--no-start: nothing started. To start:");
-        if systemd {
-            println!("  systemctl daemon-reload && systemctl enable --now faasd-registry faasd-provider faasd");
-        } else {
-            for command in &installed.manual_start {
-                println!("  {command}");
-            }
-        }
-        println!("  {base_images}");
-    } else if systemd {
+    if systemd && !args.no_start {
         faasd::install::start_with_systemd()?;
         println!("started faasd-registry, faasd-provider and faasd (systemctl status faasd)");
         let fwatchdog = faasd::base_images::find_fwatchdog(args.fwatchdog.as_deref(), &binary)?;
@@ -109,22 +81,14 @@ fn install(args: &InstallArgs) -> Result<(), faasd::Error> {
             cache_dir: "/var/cache/faas".into(),
         })?;
     } else {
-        println!("systemd is not running here (PID 1 is not systemd): nothing was started.");
-        println!("Start the services by hand, in this order:");
-        for command in &installed.manual_start {
-            println!("  {command}");
-        }
-        println!("then build the templates' base images into the registry:");
-        println!("  {base_images}");
+        print(faasd::install::to_run_lines(
+            &installed,
+            &plan,
+            systemd,
+            args.no_start,
+        ));
     }
-    println!(
-        "the gateway's password is in {}; log in with:",
-        installed.password.display()
-    );
-    println!(
-        "  cat {} | faas-cli login --password-stdin",
-        installed.password.display()
-    );
+    print(faasd::install::login_lines(&installed));
     Ok(())
 }
 
