@@ -130,7 +130,7 @@ const FUNCTIONS: [(&str, &str, &str, &str, &str, &str); 3] = [
         "inst-py2",
         "handler.py",
         // Python 2 only: the print statement; requests and json as in the tutorial.
-        "import sys\nimport json\nimport requests\n\n\ndef handle(req):\n    print \"python%d.%d\" % sys.version_info[:2], json.dumps({\"said\": req.strip()})\n",
+        "import sys\nimport json\nimport requests\nimport setuptools\n\n\ndef handle(req):\n    print \"python%d.%d\" % sys.version_info[:2], json.dumps({\"said\": req.strip()})\n",
         "hello",
         "python2.7 {\"said\": \"hello\"}",
     ),

@@ -76,7 +76,8 @@ debootstrap_to() { # debootstrap_to CODENAME PACKAGES ROOT
 finish_rootfs() { # finish_rootfs ROOT TARBALL: user app (1000), no apt caches, then the cached tar
   chroot "$1" sh -c 'groupadd -g 1000 app && useradd -u 1000 -g app -m -d /home/app app'
   rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*
-  tar -C "$1" -cf "$2.tmp" . && mv "$2.tmp" "$2"
+  # A temporary name of this process's own: builds from other checkouts may share the cache.
+  tar -C "$1" -cf "$2.tmp.$$" . && mv "$2.tmp.$$" "$2"
 }
 
 # --- the watchdog -------------------------------------------------------------------------
@@ -115,14 +116,15 @@ push faas-python faas/python:3
 # bullseye has python2.7, python-is-python2 and python-pip-whl (pip's wheel and those of its
 # dependencies, requests among them) but no python-pip package: pip installs itself, setuptools,
 # wheel and requests from those wheels, offline. Debian's wheels are unbundled, so requests'
-# own dependencies (urllib3, chardet, idna, certifi, six) are named too.
-python2_tar=$cache/python2.7-rootfs-bullseye.tar
+# own dependencies (urllib3, chardet, idna, certifi, six) and setuptools' pkg_resources are named
+# too. The cache file's name carries a revision: bump it when the contents change.
+python2_tar=$cache/python2.7-rootfs-bullseye-r2.tar
 if [[ ! -s $python2_tar ]]; then
   root=$work/python2
   debootstrap_to bullseye python2.7,python-is-python2,python-pip-whl,ca-certificates "$root"
   pip_whl=$(cd "$root" && ls usr/share/python-wheels/pip-*.whl | head -n 1)
   chroot "$root" python2.7 "/$pip_whl/pip" install --no-cache-dir --no-index \
-    --find-links /usr/share/python-wheels pip setuptools wheel requests urllib3 chardet idna certifi six >"$work/pip.log" 2>&1 \
+    --find-links /usr/share/python-wheels pip setuptools pkg_resources wheel requests urllib3 chardet idna certifi six >"$work/pip.log" 2>&1 \
     || { tail -n 20 "$work/pip.log" >&2; exit 1; }
   finish_rootfs "$root" "$python2_tar"
 fi
