@@ -1,4 +1,4 @@
-# Entry point of the fork-per-request Python template: the watchdog starts this once per
+# Entry point of the fork-per-request Python 2.7 template: the watchdog starts this once per
 # request, with the request body on stdin; what the handler prints or returns is the answer.
 import sys
 
@@ -9,7 +9,9 @@ def main():
     request = sys.stdin.read()
     answer = handler.handle(request)
     if answer is not None:
-        print(answer)
+        if isinstance(answer, unicode):  # noqa: F821 (Python 2)
+            answer = answer.encode("utf-8")
+        sys.stdout.write("%s\n" % (answer,))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ mod archive;
 mod async_queue;
 mod cli;
 mod faults;
+mod installed;
 mod lifecycle;
 mod ops;
 mod seed_printr;

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use faas_provider_containerd::Ipv4Net;
 
+use crate::install::DEFAULT_REGISTRY;
+
 /// faasd: OpenFaaS functions on containerd, on one machine, in one process — the gateway
 /// (basic auth always on), the containerd provider and the durable async queue. Logging:
 /// RUST_LOG (default info).
@@ -22,8 +24,21 @@ pub struct Cli {
 pub enum Command {
     /// Run the platform: gateway, provider and async queue (needs root and containerd).
     Up(UpArgs),
-    /// Write the systemd unit and the gateway credentials, then print the next steps.
+    /// Install faasd as the services `faasd`, `faasd-provider` and `faasd-registry`: write
+    /// their systemd units, the local registry's configuration and the gateway credentials;
+    /// where systemd runs, enable and start them and build the templates' base images
+    /// (`faasd base-images`); elsewhere print the commands that do it by hand.
     Install(InstallArgs),
+    /// Prepare the host for functions (the `faasd-provider` unit runs it once at boot): check
+    /// containerd answers, load br_netfilter, set net.bridge.bridge-nf-call-iptables=1 and
+    /// net.ipv4.conf.all.forwarding=1, check the CNI plugins, write the network conf, create
+    /// the state folders. Each step is logged.
+    Provider(ProviderArgs),
+    /// Build the base images of every shipped template (faas/fwatchdog:latest,
+    /// faas/busybox:latest, faas/python:3, faas/python:2.7) from Debian packages with buildah and
+    /// push them to the local registry, for this machine's architecture. Run it again to
+    /// rebuild or update them (delete the cache dir's root filesystems to refresh packages).
+    BaseImages(BaseImagesArgs),
     /// Import an image archive (OCI layout or `docker save` tar) into a function namespace, so
     /// a deployment with `image: NAME` runs it without a registry.
     Import(ImportArgs),
@@ -113,12 +128,54 @@ pub struct CommonArgs {
 /// `faasd install`.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// faasd's directory, where the credentials are written.
+    /// faasd's directory: the credentials, the registry's configuration and storage.
     #[arg(long, env = "FAASD_STATE_DIR", default_value = "/var/lib/faasd")]
     pub state_dir: PathBuf,
-    /// Where `faasd.service` is written.
+    /// Where faasd.service, faasd-provider.service and faasd-registry.service are written.
     #[arg(long, default_value = "/etc/systemd/system")]
     pub unit_dir: PathBuf,
+    /// The local registry's address: a loopback address only.
+    #[arg(long, env = "FAASD_REGISTRY", default_value = DEFAULT_REGISTRY)]
+    pub registry: SocketAddr,
+    /// Write the files only: start no service and build no image.
+    #[arg(long)]
+    pub no_start: bool,
+    /// The static watchdog the base images use (see `faasd base-images --help`).
+    #[arg(long, env = "FAASD_FWATCHDOG")]
+    pub fwatchdog: Option<PathBuf>,
+}
+
+/// `faasd provider`.
+#[derive(Debug, Args)]
+pub struct ProviderArgs {
+    /// faasd's directory.
+    #[arg(long, env = "FAASD_STATE_DIR", default_value = "/var/lib/faasd")]
+    pub state_dir: PathBuf,
+    /// containerd's socket.
+    #[arg(
+        long,
+        env = "FAASD_CONTAINERD_SOCKET",
+        default_value = "/run/containerd/containerd.sock"
+    )]
+    pub containerd_socket: PathBuf,
+    /// Where the network conf (10-openfaas.conflist) is written.
+    #[arg(long, env = "FAASD_CNI_CONF_DIR", default_value = "/etc/cni/net.d")]
+    pub cni_conf_dir: PathBuf,
+}
+
+/// `faasd base-images`.
+#[derive(Debug, Args)]
+pub struct BaseImagesArgs {
+    /// The local registry to push to (loopback; it must be running).
+    #[arg(long, env = "FAASD_REGISTRY", default_value = DEFAULT_REGISTRY)]
+    pub registry: SocketAddr,
+    /// The static watchdog. Unset: `fwatchdog` next to this binary, else
+    /// /usr/local/lib/faasd/fwatchdog, else the source tree's static build.
+    #[arg(long, env = "FAASD_FWATCHDOG")]
+    pub fwatchdog: Option<PathBuf>,
+    /// Where the Debian root filesystems are cached between builds.
+    #[arg(long, env = "FAASD_CACHE_DIR", default_value = "/var/cache/faas")]
+    pub cache_dir: PathBuf,
 }
 
 /// `faasd import`.

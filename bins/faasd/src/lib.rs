@@ -11,12 +11,16 @@
 //! - [`credentials`]: `<state>/secrets/basic-auth-{user,password}`, created when missing.
 //! - [`nats`]: the supervised local `nats-server`.
 //! - [`metrics`]: the metrics listener (gateway and queue metrics on one `/metrics`).
-//! - [`install`]: `faasd install` — the systemd unit and next steps.
+//! - [`install`]: `faasd install` — the units, the registry's configuration, starting them.
+//! - [`units`]: the text of the systemd units and of the registry's configuration.
+//! - [`provider`]: `faasd provider` — the host prepared for functions (the `faasd-provider` unit).
+//! - [`base_images`]: `faasd base-images` — the templates' base images in the local registry.
 //! - [`import`]: `faasd import` — an image archive into a function namespace.
 //! - [`error`]: [`Error`] and its exit codes.
 
 #![deny(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod base_images;
 pub mod cli;
 pub mod credentials;
 pub mod error;
@@ -25,6 +29,8 @@ pub mod install;
 pub mod metrics;
 pub mod nats;
 pub mod preflight;
+pub mod provider;
+pub mod units;
 pub mod up;
 
 pub use error::Error;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use faasd::cli::{Cli, Command, ImportArgs, InstallArgs};
+use faasd::cli::{BaseImagesArgs, Cli, Command, ImportArgs, InstallArgs, ProviderArgs};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -36,6 +36,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up(args) => faasd::up::run(args, shutdown_signal()).await,
             Command::Install(args) => install(&args),
+            Command::Provider(args) => provider(&args).await,
+            Command::BaseImages(args) => base_images(&args),
             Command::Import(args) => import(args).await,
         }
     });
@@ -49,30 +51,64 @@ fn main() -> ExitCode {
     }
 }
 
+fn this_binary() -> Result<std::path::PathBuf, faasd::Error> {
+    std::env::current_exe()
+        .context("finding this binary's path")
+        .map_err(|e| faasd::Error::BadConfig(format!("{e:#}")))
+}
+
 #[allow(clippy::print_stdout)] // install's next steps are its output
 fn install(args: &InstallArgs) -> Result<(), faasd::Error> {
-    let binary = std::env::current_exe()
-        .context("finding this binary's path")
-        .map_err(|e| faasd::Error::BadConfig(format!("{e:#}")))?;
-    let installed = faasd::install::install(&binary, &args.state_dir, &args.unit_dir)?;
-    println!("wrote {}", installed.unit.display());
-    if installed.created_credentials {
-        println!(
-            "created the gateway credentials (user admin) in {}",
-            installed
-                .password
-                .parent()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        );
+    use faasd::install::InstallPlan;
+    let binary = this_binary()?;
+    let plan = InstallPlan {
+        faasd: binary.clone(),
+        state_dir: args.state_dir.clone(),
+        unit_dir: args.unit_dir.clone(),
+        registry: args.registry,
+    };
+    let installed = faasd::install::install(&plan)?;
+    let print = |lines: Vec<String>| lines.iter().for_each(|l| println!("{l}"));
+    print(faasd::install::written_lines(&installed, &plan));
+    let systemd = faasd::install::systemd_is_running(std::path::Path::new("/run/systemd/system"));
+    if systemd && !args.no_start {
+        faasd::install::start_with_systemd()?;
+        println!("started faasd-registry, faasd-provider and faasd (systemctl status faasd)");
+        let fwatchdog = faasd::base_images::find_fwatchdog(args.fwatchdog.as_deref(), &binary)?;
+        faasd::base_images::build(&faasd::base_images::BaseImagesPlan {
+            registry: args.registry,
+            fwatchdog,
+            cache_dir: "/var/cache/faas".into(),
+        })?;
+    } else {
+        print(faasd::install::to_run_lines(
+            &installed,
+            &plan,
+            systemd,
+            args.no_start,
+        ));
     }
-    println!("next steps:");
-    println!("  systemctl daemon-reload && systemctl enable --now faasd");
-    println!(
-        "  cat {} | faas login --password-stdin",
-        installed.password.display()
-    );
+    print(faasd::install::login_lines(&installed));
     Ok(())
+}
+
+fn provider(args: &ProviderArgs) -> impl std::future::Future<Output = Result<(), faasd::Error>> {
+    let plan = faasd::provider::ProviderPlan {
+        containerd_socket: args.containerd_socket.clone(),
+        state_dir: args.state_dir.clone(),
+        cni_conf_dir: args.cni_conf_dir.clone(),
+    };
+    async move { faasd::provider::run(&plan).await }
+}
+
+fn base_images(args: &BaseImagesArgs) -> Result<(), faasd::Error> {
+    let binary = this_binary()?;
+    let fwatchdog = faasd::base_images::find_fwatchdog(args.fwatchdog.as_deref(), &binary)?;
+    faasd::base_images::build(&faasd::base_images::BaseImagesPlan {
+        registry: args.registry,
+        fwatchdog,
+        cache_dir: args.cache_dir.clone(),
+    })
 }
 
 #[allow(clippy::print_stdout)] // the image name is import's output

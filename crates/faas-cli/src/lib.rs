@@ -13,6 +13,7 @@
 //! - [`config`]: `~/.openfaas/config.yml` in faas-cli's format.
 //! - [`templates`]: the shipped templates and `./template/`.
 //! - [`builder`]: buildah / docker / nerdctl; [`git`]: tags and clones.
+//! - [`local_registry`]: images without a host, base image checks before a build.
 //! - [`fetch`]: documents from a path or URL (stores, remote stack files).
 //! - [`output`]: the only module that prints.
 //! - [`error`]: [`Error`], the crate's one error type.
@@ -30,6 +31,7 @@ pub mod fetch;
 pub mod gateway_client;
 pub mod git;
 pub mod http_client;
+pub mod local_registry;
 pub mod output;
 pub mod settings;
 pub mod templates;

@@ -1,12 +1,12 @@
 //! [`BaseImages`]: the images the function templates build on (`faas/fwatchdog`, `faas/busybox`,
-//! `faas/python:3`), built by `scripts/build-base-images.sh` and pushed to the shared registry
-//! once per test run, and [`BuildahStorage`], the private buildah storage the tests' `faas build`
+//! `faas/python:3`, `faas/python:2.7`), built by `scripts/build-base-images.sh` (the script
+//! `faasd base-images` runs) and pushed to the shared registry once per test run, and [`BuildahStorage`], the private buildah storage the tests' `faas build`
 //! and `faas push` use.
 //!
 //! "Once per test run": nextest runs every test in a process of its own, so the build is
 //! serialised with a file lock and remembered in `target/tmp/e2e/base-images.run` under the run's
 //! id (`NEXTEST_RUN_ID`, or the process id under `cargo test`, which runs all tests in one
-//! process). The script caches the Debian root filesystem in `/var/cache/faas`: the first run on
+//! process). The script caches the Debian root filesystems in `/var/cache/faas`: the first run on
 //! a machine takes a few minutes (debootstrap), later ones well under a minute.
 
 use std::path::{Path, PathBuf};
@@ -60,6 +60,11 @@ impl BaseImages {
         format!("{}/faas/python:3", self.registry)
     }
 
+    /// `<registry>/faas/python:2.7`.
+    pub fn python2(&self) -> String {
+        format!("{}/faas/python:2.7", self.registry)
+    }
+
     /// `<registry>/faas/busybox:latest`.
     pub fn busybox(&self) -> String {
         format!("{}/faas/busybox:latest", self.registry)
@@ -71,6 +76,7 @@ impl BaseImages {
         [
             ("WATCHDOG_IMAGE", self.watchdog()),
             ("PYTHON_IMAGE", self.python()),
+            ("PYTHON2_IMAGE", self.python2()),
             ("BUSYBOX_IMAGE", self.busybox()),
         ]
         .into_iter()
@@ -92,7 +98,7 @@ pub fn base_images() -> Option<&'static BaseImages> {
             }
         }
         let storage = buildah_storage();
-        with_lock("base-images", || {
+        with_lock(BASE_IMAGES_LOCK, || {
             build_for_this_run(&services.registry, &storage)
         });
         Ok(BaseImages {
@@ -108,6 +114,25 @@ pub fn base_images() -> Option<&'static BaseImages> {
         }
     }
 }
+
+/// The tests' buildah storage for a test that builds base images itself (e.g. with an
+/// installed `faasd base-images`); `None` after the skip line when buildah or debootstrap is
+/// missing. Such a build must hold [`BASE_IMAGES_LOCK`] (`with_lock`): it shares the storage's
+/// local image names with [`base_images`].
+pub fn buildah_storage_for_builds() -> Option<BuildahStorage> {
+    for tool in ["buildah", "debootstrap"] {
+        if !on_path(tool) {
+            skip(&format!(
+                "{tool} is not installed (scripts/install-deps.sh)"
+            ));
+            return None;
+        }
+    }
+    Some(buildah_storage())
+}
+
+/// The lock name every base image build in the tests' buildah storage holds.
+pub const BASE_IMAGES_LOCK: &str = "base-images";
 
 /// This test run's id: nextest's run id, else this process (`cargo test` runs every test of the
 /// binary in one process).

@@ -71,6 +71,9 @@ impl CliRun {
 pub struct FaasCli {
     /// The project folder every command runs in.
     pub dir: PathBuf,
+    /// The binary run: [`faas_binary`] unless [`FaasCli::with_binary`] chose another (an
+    /// installed `faas-cli`).
+    binary: PathBuf,
     home: PathBuf,
     env: Vec<(String, String)>,
 }
@@ -92,7 +95,19 @@ impl FaasCli {
                 home.join(".openfaas").to_string_lossy().into_owned(),
             ),
         ];
-        Self { dir, home, env }
+        Self {
+            dir,
+            binary: faas_binary().to_path_buf(),
+            home,
+            env,
+        }
+    }
+
+    /// Runs `binary` instead of [`faas_binary`] (e.g. the `faas-cli` link of an installed
+    /// system).
+    pub fn with_binary(mut self, binary: &Path) -> Self {
+        self.binary = binary.to_path_buf();
+        self
     }
 
     /// Adds (or replaces) a variable every later command gets, like `export NAME=VALUE`.
@@ -131,7 +146,7 @@ impl FaasCli {
     /// Runs `faas args…` in the project folder with `stdin` as its input.
     pub async fn run(&self, args: &[&str], stdin: &[u8]) -> CliRun {
         let command = format!("faas {}", args.join(" "));
-        let mut child = tokio::process::Command::new(faas_binary())
+        let mut child = tokio::process::Command::new(&self.binary)
             .args(args)
             .current_dir(&self.dir)
             .env_clear()

@@ -68,7 +68,8 @@ async fn seed_stack_deploys_put_then_post_and_is_invoked() {
     );
     let deployed = gw.provider.list("openfaas-fn".into()).await.unwrap();
     assert_eq!(deployed[0].image, "josanabr/hello-python:latest");
-    assert_eq!(deployed[0].env_process.as_deref(), Some("python3 index.py"));
+    // The `python` template is Python 2.7, like upstream's.
+    assert_eq!(deployed[0].env_process.as_deref(), Some("python index.py"));
 
     let echo = echo_function().await;
     gw.provider
@@ -98,7 +99,7 @@ async fn seed_stack_deploys_put_then_post_and_is_invoked() {
     assert!(
         described
             .stdout
-            .contains("Function Process:    python3 index.py"),
+            .contains("Function Process:    python index.py"),
         "{described:?}"
     );
 

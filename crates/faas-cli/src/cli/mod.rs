@@ -27,6 +27,12 @@ pub use templates::{
 ///
 /// Takes the same commands, flags, stack files and config file as faas-cli 0.16. Every failure
 /// exits with a non-zero status and one line on stderr. Set FAAS_LOG=debug for diagnostics.
+///
+/// The local registry: an image named without host or user in a stack file (`image:
+/// hello-python:latest`) is built, pushed and deployed as `<local registry>/hello-python:latest`;
+/// the local registry is FAAS_LOCAL_REGISTRY (default 127.0.0.1:5000, the one `faasd install`
+/// runs). Names with a user (`josanabr/hello-python`) or a host go where they say. `build` checks
+/// that the base images a template needs are in that registry before the builder starts.
 #[derive(Debug, Parser)]
 #[command(name = "faas", version, propagate_version = true)]
 pub struct Cli {

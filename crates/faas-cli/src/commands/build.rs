@@ -9,6 +9,7 @@ use super::ExitStatus;
 use crate::builder::{find_builder, is_local_registry, BuildRequest, Builder};
 use crate::cli::{BuildArgs, BuildFlags, ImageFlags};
 use crate::error::Error;
+use crate::local_registry;
 use crate::output;
 use crate::settings::{key_values, Context};
 use crate::templates::TEMPLATE_DIR;
@@ -101,10 +102,17 @@ async fn build_one(
         ));
         return Ok(());
     };
-    let build_args =
+    let mut build_args =
         faas_stack::build_arguments(function, template.as_ref().map(|t| &t.spec), overrides)?;
     let image = image_of(ctx, function, image_flags.tag).await?;
     let dockerfile = std::fs::read_to_string(context_dir.join("Dockerfile")).unwrap_or_default();
+    // The base images, checked before the builder starts: a stopped registry or a missing image
+    // is one line with the fix, not the builder's retries.
+    let local = local_registry::local_registry(&ctx.env);
+    let rewritten = local_registry::rewritten_defaults(&dockerfile, &local, &build_args);
+    build_args.extend(rewritten);
+    let bases = local_registry::from_images(&dockerfile, &build_args);
+    local_registry::check_images(&bases, &local).await?;
     let local_registry = is_local_registry(&image)
         || build_args.iter().any(|(_, v)| is_local_registry(v))
         || dockerfile.contains("127.0.0.1:")

@@ -51,11 +51,14 @@ pub async fn prepare_templates(
     Ok(())
 }
 
-/// The image `function` builds, pushes and deploys: `:latest` added when untagged, then the
-/// `--tag` suffix.
+/// The image `function` builds, pushes and deploys: `:latest` added when untagged, the local
+/// registry (`FAAS_LOCAL_REGISTRY`, default `127.0.0.1:5000`) in front of a name without host or
+/// user (`hello-python:latest`), then the `--tag` suffix.
 pub async fn image_of(ctx: &Context, function: &Function, tag: TagFormat) -> Result<String, Error> {
-    let image =
-        faas_stack::image_with_default_tag(function.image.as_deref().unwrap_or_default().trim());
+    let image = crate::local_registry::qualify(
+        &faas_stack::image_with_default_tag(function.image.as_deref().unwrap_or_default().trim()),
+        &crate::local_registry::local_registry(&ctx.env),
+    );
     crate::git::tagged_image(&ctx.env, &image, tag)
         .await
         .during(|| format!("tagging the image of {} with --tag", function.name))

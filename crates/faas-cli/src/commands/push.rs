@@ -46,8 +46,11 @@ async fn push_one(
         ));
         return Ok(());
     }
-    faas_stack::validate_for_push(function)?;
     let image = image_of(ctx, function, flags.tag).await?;
+    // Checked on the name pushed: one without a host goes to the local registry.
+    let mut pushed = function.clone();
+    pushed.image = Some(image.clone());
+    faas_stack::validate_for_push(&pushed)?;
     output::progress(format!(
         "[{}] Pushing {image} with {}",
         function.name,
