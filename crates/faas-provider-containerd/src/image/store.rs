@@ -48,7 +48,15 @@ pub struct StoredImage {
     pub config: ImageConfig,
     /// The chain ID of its top layer: the parent of a container's snapshot.
     pub top_chain_id: String,
+    /// The digest of its (platform) manifest: what a registry's tag is compared with.
+    pub manifest_digest: String,
+    /// Whether it came from an archive (`faasd import`) rather than a registry: such an image
+    /// is never looked up in a registry.
+    pub imported: bool,
 }
+
+/// The image-record label marking an image imported from an archive.
+pub const LABEL_IMPORTED: &str = "com.openfaas.faasd.imported";
 
 fn to_ctr(d: &Descriptor) -> CtrDescriptor {
     CtrDescriptor {
@@ -75,8 +83,28 @@ impl ImageStore {
         }
     }
 
-    /// Writes `image` into `namespace` (blobs, image record) and unpacks it.
+    /// Writes `image`, pulled from a registry, into `namespace` (blobs, image record) and
+    /// unpacks it.
     pub async fn store(&self, namespace: &str, image: &StagedImage) -> Result<StoredImage> {
+        self.store_as(namespace, image, false).await
+    }
+
+    /// Writes `image`, read from an archive, into `namespace`, marked as imported
+    /// ([`LABEL_IMPORTED`]).
+    pub async fn store_imported(
+        &self,
+        namespace: &str,
+        image: &StagedImage,
+    ) -> Result<StoredImage> {
+        self.store_as(namespace, image, true).await
+    }
+
+    async fn store_as(
+        &self,
+        namespace: &str,
+        image: &StagedImage,
+        imported: bool,
+    ) -> Result<StoredImage> {
         let lease = self
             .client
             .create_lease(
@@ -85,7 +113,9 @@ impl ImageStore {
                 std::time::Duration::from_secs(3600),
             )
             .await?;
-        let result = self.store_in_lease(namespace, &lease, image).await;
+        let result = self
+            .store_in_lease(namespace, &lease, image, imported)
+            .await;
         self.client.delete_lease(namespace, &lease).await;
         result
     }
@@ -95,6 +125,7 @@ impl ImageStore {
         namespace: &str,
         lease: &str,
         image: &StagedImage,
+        imported: bool,
     ) -> Result<StoredImage> {
         let manifest: Manifest = parse_json("image manifest", &image.manifest)?;
         let config: ImageConfig = parse_json("image config", &image.config)?;
@@ -151,30 +182,43 @@ impl ImageStore {
             manifest_labels,
         )
         .await?;
-        self.put_image_record(namespace, lease, &image.name, &image.manifest_descriptor)
-            .await?;
+        self.put_image_record(
+            namespace,
+            lease,
+            &image.name,
+            &image.manifest_descriptor,
+            imported,
+        )
+        .await?;
         self.unpack(namespace, lease, &manifest.layers, &config)
             .await?;
         Ok(StoredImage {
             name: image.name.clone(),
             config,
             top_chain_id: top,
+            manifest_digest: image.manifest_descriptor.digest.clone(),
+            imported,
         })
     }
 
-    /// Creates the image record, or points an existing one at the new target (never delete and
-    /// re-create: a synchronous delete garbage-collects shared blobs).
+    /// Creates the image record, or points an existing one at the new target and source
+    /// (never delete and re-create: a synchronous delete garbage-collects shared blobs).
     async fn put_image_record(
         &self,
         namespace: &str,
         lease: &str,
         name: &str,
         target: &Descriptor,
+        imported: bool,
     ) -> Result<()> {
         let now = prost_types::Timestamp::from(std::time::SystemTime::now());
+        let mut labels = HashMap::new();
+        if imported {
+            labels.insert(LABEL_IMPORTED.to_owned(), "true".to_owned());
+        }
         let image = Image {
             name: name.to_owned(),
-            labels: HashMap::new(),
+            labels,
             target: Some(to_ctr(target)),
             created_at: Some(now),
             updated_at: Some(now),
@@ -202,7 +246,7 @@ impl ImageStore {
                         UpdateImageRequest {
                             image: Some(image),
                             update_mask: Some(prost_types::FieldMask {
-                                paths: vec!["target".to_owned()],
+                                paths: vec!["target".to_owned(), "labels".to_owned()],
                             }),
                             source_date_epoch: None,
                         },
@@ -490,7 +534,11 @@ impl ImageStore {
             Err(s) if s.code() == Code::NotFound => return Ok(None),
             Err(s) => return Err(Error::containerd(format!("looking up image {name}"), s)),
         };
-        let Some(target) = image.and_then(|i| i.target) else {
+        let Some(image) = image else {
+            return Ok(None);
+        };
+        let imported = image.labels.contains_key(LABEL_IMPORTED);
+        let Some(target) = image.target else {
             return Ok(None);
         };
         let mut manifest_digest = target.digest.clone();
@@ -522,6 +570,8 @@ impl ImageStore {
             name: name.to_owned(),
             config,
             top_chain_id: top,
+            manifest_digest,
+            imported,
         }))
     }
 
