@@ -64,8 +64,10 @@ impl Inner {
         let EnsuredImage { image, warnings } = self.ensure_image(ns, &d.image, policy).await?;
         let process = image.config.config.clone().unwrap_or_default();
         let user_spec = process.user.clone().unwrap_or_default();
-        let user = if user_spec.is_empty() || user_spec.split(':').all(|p| p.parse::<u32>().is_ok())
-        {
+        // Only `uid:gid` needs no file; a lone uid takes its group from /etc/passwd, as Docker.
+        let numbers_only =
+            user_spec.contains(':') && user_spec.split(':').all(|p| p.parse::<u32>().is_ok());
+        let user = if user_spec.is_empty() || numbers_only {
             resolve_user(&user_spec, None, None)?
         } else {
             let mounts = self.runner.image_mounts(ns, &image.top_chain_id).await?;
