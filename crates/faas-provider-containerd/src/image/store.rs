@@ -9,17 +9,14 @@ use containerd_client::services::v1::snapshots::{
     CommitSnapshotRequest, PrepareSnapshotRequest, RemoveSnapshotRequest, StatSnapshotRequest,
 };
 use containerd_client::services::v1::{
-    AddResourceRequest, ApplyRequest, CreateImageRequest, GetImageRequest, Image, Info,
-    InfoRequest, ReadContentRequest, Resource, UpdateImageRequest, UpdateRequest,
+    AddResourceRequest, ApplyRequest, CreateImageRequest, Image, Info, InfoRequest, Resource,
+    UpdateImageRequest, UpdateRequest,
 };
 use containerd_client::tonic::Code;
 use containerd_client::types::Descriptor as CtrDescriptor;
 
 use super::blob::{write_requests, Blob};
-use super::manifest::{
-    chain_ids, is_index, node_architecture, parse_json, pick_platform, Descriptor, ImageConfig,
-    Index, Manifest,
-};
+use super::manifest::{chain_ids, parse_json, Descriptor, ImageConfig, Manifest};
 use crate::client::{in_namespace, with_lease, Containerd};
 use crate::error::{Error, Result};
 
@@ -70,8 +67,8 @@ fn to_ctr(d: &Descriptor) -> CtrDescriptor {
 /// Reads and writes images in one containerd.
 #[derive(Debug, Clone)]
 pub struct ImageStore {
-    client: Containerd,
-    snapshotter: String,
+    pub(super) client: Containerd,
+    pub(super) snapshotter: String,
 }
 
 impl ImageStore {
@@ -515,90 +512,6 @@ impl ImageStore {
             Err(s) if s.code() == Code::NotFound => Ok(false),
             Err(s) => Err(Error::containerd(format!("looking up snapshot {key}"), s)),
         }
-    }
-
-    /// The stored, unpacked image `name`, or `None` when it is absent or not fully unpacked.
-    pub async fn get(&self, namespace: &str, name: &str) -> Result<Option<StoredImage>> {
-        let image = match self
-            .client
-            .images()
-            .get(in_namespace(
-                namespace,
-                GetImageRequest {
-                    name: name.to_owned(),
-                },
-            ))
-            .await
-        {
-            Ok(r) => r.into_inner().image,
-            Err(s) if s.code() == Code::NotFound => return Ok(None),
-            Err(s) => return Err(Error::containerd(format!("looking up image {name}"), s)),
-        };
-        let Some(image) = image else {
-            return Ok(None);
-        };
-        let imported = image.labels.contains_key(LABEL_IMPORTED);
-        let Some(target) = image.target else {
-            return Ok(None);
-        };
-        let mut manifest_digest = target.digest.clone();
-        let mut body = match self.read_blob(namespace, &manifest_digest).await {
-            Ok(b) => b,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        if is_index(&target.media_type, &body) {
-            let index: Index = parse_json("image index", &body)?;
-            manifest_digest = pick_platform(&index, node_architecture())?.digest.clone();
-            body = match self.read_blob(namespace, &manifest_digest).await {
-                Ok(b) => b,
-                Err(e) if e.is_not_found() => return Ok(None),
-                Err(e) => return Err(e),
-            };
-        }
-        let manifest: Manifest = parse_json("image manifest", &body)?;
-        let config: ImageConfig = match self.read_blob(namespace, &manifest.config.digest).await {
-            Ok(b) => parse_json("image config", &b)?,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let top = chain_ids(&config.rootfs.diff_ids).pop().unwrap_or_default();
-        if !self.snapshot_exists(namespace, &top).await? {
-            return Ok(None);
-        }
-        Ok(Some(StoredImage {
-            name: name.to_owned(),
-            config,
-            top_chain_id: top,
-            manifest_digest,
-            imported,
-        }))
-    }
-
-    async fn read_blob(&self, namespace: &str, digest: &str) -> Result<Vec<u8>> {
-        let mut stream = self
-            .client
-            .content()
-            .read(in_namespace(
-                namespace,
-                ReadContentRequest {
-                    digest: digest.to_owned(),
-                    offset: 0,
-                    size: 0,
-                },
-            ))
-            .await
-            .map_err(|s| Error::containerd(format!("reading blob {digest}"), s))?
-            .into_inner();
-        let mut out = Vec::new();
-        while let Some(m) = stream
-            .message()
-            .await
-            .map_err(|s| Error::containerd(format!("reading blob {digest}"), s))?
-        {
-            out.extend_from_slice(&m.data);
-        }
-        Ok(out)
     }
 }
 
