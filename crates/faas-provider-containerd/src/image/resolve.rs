@@ -71,8 +71,8 @@ impl Inner {
         let Some(stored) = stored else {
             return self.pull(ns, &reference).await.map(done);
         };
-        let fixed = stored.imported || reference.digest.is_some();
-        if policy == ImagePolicy::Local || (fixed && !self.config.always_pull) {
+        let pinned = reference.digest.is_some() && !self.config.always_pull;
+        if policy == ImagePolicy::Local || stored.imported || pinned {
             return Ok(done(stored));
         }
         let credentials = self.credentials(&reference);
