@@ -6,7 +6,9 @@
 //! `secret-readonly` or `secret-writable` when a secret `api-key` is mounted.
 //! CGI: `/cgi-bin/exit` makes the main process exit (status 3); `/cgi-bin/hog` makes it
 //! allocate 64 MiB; `/cgi-bin/log?TEXT` writes `log TEXT` to its stdout; `POST /cgi-bin/echo`
-//! answers `echo` and the request body. SIGTERM ends it at once.
+//! answers `echo` and the request body; `/cgi-bin/secret?NAME` answers `secret` and the
+//! secret's current value (or why it cannot be read); `/cgi-bin/uid` answers `uid` and the
+//! process's `Uid:`/`Gid:` lines. SIGTERM ends it at once.
 
 use std::path::Path;
 
@@ -27,6 +29,8 @@ cgi exit 'kill -USR2 1'
 cgi hog 'kill -USR1 1'
 cgi log 'echo "log $QUERY_STRING" > /proc/1/fd/1'
 cgi echo 'cat'
+cgi secret 'cat /var/openfaas/secrets/$QUERY_STRING 2>&1'
+cgi uid 'grep -E "^(Uid|Gid):" /proc/self/status'
 trap 'exit 0' TERM
 trap 'echo exiting; exit 3' USR2
 trap 'echo hogging; x=$(head -c 67108864 /dev/zero | tr "\000" a); echo "survived ${#x}"' USR1
@@ -37,6 +41,12 @@ while :; do sleep 1 & wait $!; done"#;
 /// The test function's image with `MSG=msg`.
 pub fn server(msg: &str) -> TestImage {
     test_image::build(msg, SERVER_SCRIPT).expect("building the test image")
+}
+
+/// The test function's image with `MSG=msg`, run as `user` (`1000`, or `app`: uid 1000 in the
+/// image's `/etc/passwd`).
+pub fn server_as(msg: &str, user: &str) -> TestImage {
+    test_image::build_as(msg, SERVER_SCRIPT, user).expect("building the test image")
 }
 
 /// Writes the test function's image with `MSG=msg` as an OCI archive at `path`.

@@ -38,7 +38,7 @@ pub async fn import(
             .map_err(|e| Error::BadConfig(format!("reading the archive: {e}")))??
     };
     ImageStore::new(client, "overlayfs".to_owned())
-        .store(namespace, &staged)
+        .store_imported(namespace, &staged)
         .await?;
     Ok(full)
 }

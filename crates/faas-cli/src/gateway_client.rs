@@ -47,13 +47,16 @@ pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
         .join("&")
 }
 
-/// How a deploy went: the method that succeeded and its status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a deploy went: the method that succeeded, its status and the gateway's warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeployOutcome {
     /// `PUT` (update) or `POST` (create).
     pub method: &'static str,
     /// 200 or 202.
     pub status: StatusCode,
+    /// The texts of the response's `Warning` headers (e.g. the registry could not be reached
+    /// and the image already on the machine was used).
+    pub warnings: Vec<String>,
 }
 
 /// What `logs` asks for (api.md §9).
@@ -236,6 +239,7 @@ impl GatewayClient {
                     return Ok(DeployOutcome {
                         method: "PUT",
                         status: reply.status,
+                        warnings: warning_texts(&reply.headers),
                     })
                 }
                 StatusCode::NOT_FOUND => {}
@@ -249,6 +253,7 @@ impl GatewayClient {
             StatusCode::OK | StatusCode::ACCEPTED => Ok(DeployOutcome {
                 method: "POST",
                 status: reply.status,
+                warnings: warning_texts(&reply.headers),
             }),
             _ => Err(Self::unexpected(&reply)),
         }
@@ -487,9 +492,54 @@ impl GatewayClient {
 /// How long an invocation may take before the CLI gives up.
 pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
+/// The texts of `Warning: <code> <agent> "<text>" [date]` headers (RFC 7234 §5.5), unquoted;
+/// a value that is not in that form is taken whole.
+pub fn warning_texts(headers: &http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(http::header::WARNING)
+        .iter()
+        .map(|v| {
+            let v = String::from_utf8_lossy(v.as_bytes());
+            let Some(start) = v.find('"') else {
+                return v.trim().to_owned();
+            };
+            let mut text = String::new();
+            let mut chars = v[start + 1..].chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => text.extend(chars.next()),
+                    '"' => break,
+                    c => text.push(c),
+                }
+            }
+            text
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warning_headers_are_unquoted() {
+        let mut h = http::HeaderMap::new();
+        h.append(
+            http::header::WARNING,
+            http::HeaderValue::from_static(
+                r#"299 - "registry \"r\" down, C:\\x" "Thu, 01 Jan 2026 00:00:00 GMT""#,
+            ),
+        );
+        h.append(
+            http::header::WARNING,
+            http::HeaderValue::from_static("plain"),
+        );
+        assert_eq!(
+            warning_texts(&h),
+            [r#"registry "r" down, C:\x"#.to_owned(), "plain".to_owned()]
+        );
+        assert!(warning_texts(&http::HeaderMap::new()).is_empty());
+    }
 
     #[test]
     fn query_values_are_re_encoded() {

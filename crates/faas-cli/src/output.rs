@@ -30,6 +30,16 @@ pub fn warning(text: impl AsRef<str>) {
     eprintln!("WARNING: {}", text.as_ref());
 }
 
+/// Prints a warning the gateway sent with its answer on stderr, as `Warning: <text>`.
+pub fn gateway_warning(text: impl AsRef<str>) {
+    eprintln!("{}", gateway_warning_line(text.as_ref()));
+}
+
+/// The line [`gateway_warning`] prints.
+pub fn gateway_warning_line(text: &str) -> String {
+    format!("Warning: {text}")
+}
+
 /// Prints a line of a builder's output, prefixed with the function's name.
 pub fn prefixed(prefix: &str, text: &str) {
     eprintln!("[{prefix}] {text}");
@@ -96,6 +106,14 @@ mod tests {
         assert_eq!(
             header,
             "Function                        Invocations     Replicas"
+        );
+    }
+
+    #[test]
+    fn gateway_warnings_print_like_faas_cli() {
+        assert_eq!(
+            gateway_warning_line("registry unreachable, using the local image"),
+            "Warning: registry unreachable, using the local image"
         );
     }
 

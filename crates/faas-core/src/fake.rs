@@ -16,7 +16,7 @@ use crate::info::{ProviderInfo, VersionInfo};
 use crate::logs::{LogMessage, LogRequest};
 use crate::name::{FunctionRef, DEFAULT_NAMESPACE};
 use crate::namespace::NamespaceRequest;
-use crate::provider::{BoxFuture, LogStream, Provider};
+use crate::provider::{BoxFuture, DeployOutcome, LogStream, Provider};
 use crate::secret::{Secret, SecretDescription};
 use crate::timeout::function_timeout;
 
@@ -36,6 +36,7 @@ struct State {
     logs: Vec<LogMessage>,
     calls: Vec<String>,
     healthy: bool,
+    deploy_warnings: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -101,6 +102,12 @@ impl FakeProvider {
     /// Makes [`Provider::health`] fail (or succeed again).
     pub fn set_healthy(&self, healthy: bool) {
         self.lock().healthy = healthy;
+    }
+
+    /// Warnings every later successful deploy and update reports (as a provider that fell
+    /// back to a local image would).
+    pub fn set_deploy_warnings(&self, warnings: Vec<String>) {
+        self.lock().deploy_warnings = warnings;
     }
 
     /// Adds a log line, sent to followers too.
@@ -185,7 +192,7 @@ impl Provider for FakeProvider {
         })
     }
 
-    fn deploy(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>> {
+    fn deploy(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>> {
         let f = d.function_ref();
         self.record(format!("deploy {f}"));
         let mut state = self.lock();
@@ -207,12 +214,14 @@ impl Provider for FakeProvider {
             };
             entry.refresh();
             state.functions.insert(f, entry);
-            Ok(())
+            Ok(DeployOutcome {
+                warnings: state.deploy_warnings.clone(),
+            })
         })();
         ready(result)
     }
 
-    fn update(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>> {
+    fn update(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>> {
         let f = d.function_ref();
         self.record(format!("update {f}"));
         let mut state = self.lock();
@@ -223,7 +232,9 @@ impl Provider for FakeProvider {
                 .get_mut(&f)
                 .ok_or_else(|| ProviderError::not_found(format!("function {f} not found")))?;
             entry.deployment = d;
-            Ok(())
+            Ok(DeployOutcome {
+                warnings: state.deploy_warnings.clone(),
+            })
         })();
         ready(result)
     }

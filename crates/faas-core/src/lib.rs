@@ -48,6 +48,6 @@ pub use info::{GatewayInfo, ProviderInfo, VersionInfo};
 pub use logs::{LogMessage, LogRequest};
 pub use name::{FunctionRef, DEFAULT_NAMESPACE};
 pub use namespace::NamespaceRequest;
-pub use provider::{BoxFuture, LogStream, Provider};
+pub use provider::{BoxFuture, DeployOutcome, LogStream, Provider};
 pub use queue::{InvocationQueue, QueuedInvocation};
 pub use secret::{Secret, SecretDescription};

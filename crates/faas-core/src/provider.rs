@@ -22,6 +22,22 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// function goes away).
 pub type LogStream = Pin<Box<dyn Stream<Item = Result<LogMessage, ProviderError>> + Send>>;
 
+/// What a successful deploy or update reports besides success: warnings for the user (the
+/// gateway sends each as an HTTP `Warning: 299` header and the CLI prints it), e.g. that the
+/// registry could not be reached and the image already on the machine was used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployOutcome {
+    /// Human-readable warnings, one sentence each, in the order they arose.
+    pub warnings: Vec<String>,
+}
+
+impl DeployOutcome {
+    /// An outcome with no warning.
+    pub fn ok() -> Self {
+        Self::default()
+    }
+}
+
 /// A function backend: containerd, Kubernetes, or a downstream crate's own.
 ///
 /// Every method is a contract with the gateway, which turns the [`ProviderError`] variant into the
@@ -39,13 +55,21 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Deploys a new function with `com.openfaas.scale.min` replicas (default 1) (api.md §5.2).
     /// `AlreadyExists` when the name is taken in that namespace; `Invalid` for a missing secret
-    /// or an image that cannot be pulled. A failed deploy leaves nothing behind.
-    fn deploy(&self, deployment: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>>;
+    /// or an image that cannot be pulled. A failed deploy leaves nothing behind. A success may
+    /// carry warnings ([`DeployOutcome`]).
+    fn deploy(
+        &self,
+        deployment: FunctionDeployment,
+    ) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>>;
 
     /// Replaces a function's deployment. `NotFound` when it does not exist (faas-cli then
     /// deploys). The new version is checked (image pulled, secrets present) before the old one is
-    /// touched; on any failure the old version keeps serving and the error is returned.
-    fn update(&self, deployment: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>>;
+    /// touched; on any failure the old version keeps serving and the error is returned. A
+    /// success may carry warnings ([`DeployOutcome`]).
+    fn update(
+        &self,
+        deployment: FunctionDeployment,
+    ) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>>;
 
     /// Deletes a function and everything it owns. `NotFound` when it does not exist.
     fn delete(&self, function: FunctionRef) -> BoxFuture<'_, Result<(), ProviderError>>;

@@ -26,7 +26,8 @@ pub struct ContainerdConfig {
     pub insecure_registries: Vec<String>,
     /// A docker `config.json` with registry credentials, when present.
     pub registry_auth_file: Option<PathBuf>,
-    /// Pull even when the image is present (default: only when absent).
+    /// Pull on every deploy and update, even when the registry's tag names the stored image
+    /// (default: pull only when it names another one, see [`crate::image::resolve`]).
     pub always_pull: bool,
     /// `/etc/hosts` for functions; `None` generates one in the state dir.
     pub hosts_file: Option<PathBuf>,

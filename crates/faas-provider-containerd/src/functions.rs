@@ -6,13 +6,11 @@ use std::sync::Arc;
 
 use faas_core::quantity::{parse_cpu_millis, parse_memory_bytes};
 use faas_core::timeout::function_timeout;
-use faas_core::{FunctionDeployment, FunctionRef, FunctionStatus, Resolved};
+use faas_core::{DeployOutcome, FunctionDeployment, FunctionRef, FunctionStatus, Resolved};
 use jiff::Timestamp;
 
 use crate::error::{Error, Result};
-use crate::image::auth::credentials_for;
-use crate::image::pull::RegistryClient;
-use crate::image::{ImageReference, StoredImage};
+use crate::image::resolve::{EnsuredImage, ImagePolicy};
 use crate::provider::Inner;
 use crate::readiness;
 use crate::replica::{Prepared, Slot};
@@ -40,52 +38,20 @@ pub(crate) fn resolved(slot: &Slot) -> Resolved {
 }
 
 impl Inner {
-    /// The image of `d` in its namespace, pulled when absent (or always, when configured).
-    async fn ensure_image(&self, ns: &str, image: &str) -> Result<StoredImage> {
-        let reference = ImageReference::parse(image)?;
-        let name = reference.name();
-        if !self.config.always_pull {
-            if let Some(found) = self.images.get(ns, &name).await? {
-                return Ok(found);
-            }
-        }
-        let registry = match self.registry.get() {
-            Some(r) => r.clone(),
-            None => {
-                let r = RegistryClient::new()?;
-                let _ = self.registry.set(r.clone());
-                r
-            }
-        };
-        let credentials = self
-            .config
-            .registry_auth_file
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|json| credentials_for(&json, &reference.registry));
-        let insecure = reference.is_insecure(&self.config.insecure_registries);
-        tracing::info!(image = %name, namespace = ns, insecure, "pulling image");
-        let staged = registry
-            .pull(
-                &reference,
-                insecure,
-                credentials,
-                &self.config.state_dir.join("tmp"),
-            )
-            .await
-            .map_err(|e| match e {
-                e @ (Error::ImageNotFound { .. } | Error::BadImage(_) | Error::Invalid(_)) => e,
-                other => Error::ImageNotFound {
-                    reference: name.clone(),
-                    source: Box::new(other),
-                },
-            })?;
-        self.images.store(ns, &staged).await
+    /// Everything replicas of `d` need, with the image already stored (pulled only when
+    /// missing): for restored functions and re-created replicas.
+    pub(crate) async fn prepare(&self, d: &FunctionDeployment) -> Result<Prepared> {
+        Ok(self.prepare_with(d, ImagePolicy::Local).await?.0)
     }
 
-    /// Everything replicas of `d` need, checked before anything is created: image, secrets,
-    /// user, and a spec that builds.
-    pub(crate) async fn prepare(&self, d: &FunctionDeployment) -> Result<Prepared> {
+    /// Everything replicas of `d` need, checked before anything is created: image (its tag
+    /// checked with the registry, see [`crate::image::resolve`]), secrets, user, and a spec
+    /// that builds; with the warnings for the user.
+    pub(crate) async fn prepare_with(
+        &self,
+        d: &FunctionDeployment,
+        policy: ImagePolicy,
+    ) -> Result<(Prepared, Vec<String>)> {
         let ns = d.namespace_or_default();
         for s in &d.secrets {
             faas_core::name::validate_secret_name(s)?;
@@ -95,11 +61,13 @@ impl Inner {
                 )));
             }
         }
-        let image = self.ensure_image(ns, &d.image).await?;
+        let EnsuredImage { image, warnings } = self.ensure_image(ns, &d.image, policy).await?;
         let process = image.config.config.clone().unwrap_or_default();
         let user_spec = process.user.clone().unwrap_or_default();
-        let user = if user_spec.is_empty() || user_spec.split(':').all(|p| p.parse::<u32>().is_ok())
-        {
+        // Only `uid:gid` needs no file; a lone uid takes its group from /etc/passwd, as Docker.
+        let numbers_only =
+            user_spec.contains(':') && user_spec.split(':').all(|p| p.parse::<u32>().is_ok());
+        let user = if user_spec.is_empty() || numbers_only {
             resolve_user(&user_spec, None, None)?
         } else {
             let mounts = self.runner.image_mounts(ns, &image.top_chain_id).await?;
@@ -120,9 +88,12 @@ impl Inner {
                 destination: "/etc/resolv.conf".to_owned(),
             },
         ];
-        for s in &d.secrets {
+        let sources =
+            self.secret_mounts
+                .sources(&self.secrets, ns, &d.service, user, &d.secrets)?;
+        for (s, source) in d.secrets.iter().zip(sources) {
             mounts.push(BindMount {
-                source: self.secrets.path(ns, s),
+                source,
                 destination: format!("{SECRETS_MOUNT_DIR}/{s}"),
             });
         }
@@ -138,7 +109,7 @@ impl Inner {
             labels,
         };
         build_spec_for(d, &prepared, "check", None)?;
-        Ok(prepared)
+        Ok((prepared, warnings))
     }
 
     /// Creates and starts replica `id` (not yet ready); with `start` false, a standby.
@@ -267,7 +238,7 @@ impl Inner {
         });
     }
 
-    pub(crate) async fn deploy(self: Arc<Self>, d: FunctionDeployment) -> Result<()> {
+    pub(crate) async fn deploy(self: Arc<Self>, d: FunctionDeployment) -> Result<DeployOutcome> {
         d.validate()?;
         let f = d.function_ref();
         self.check_namespace(&f.namespace).await?;
@@ -276,7 +247,18 @@ impl Inner {
         if self.table().contains_key(&f) {
             return Err(Error::AlreadyExists(format!("function {f} already exists")));
         }
-        let prepared = Arc::new(self.prepare(&d).await?);
+        let result = Arc::clone(&self).deploy_new(d).await;
+        if result.is_err() {
+            self.secret_mounts.remove_function(&f.namespace, &f.name);
+        }
+        result
+    }
+
+    /// Deploys `d`, absent from the table; the caller holds its operation lock.
+    async fn deploy_new(self: Arc<Self>, d: FunctionDeployment) -> Result<DeployOutcome> {
+        let f = d.function_ref();
+        let (prepared, warnings) = self.prepare_with(&d, ImagePolicy::Resolve).await?;
+        let prepared = Arc::new(prepared);
         let desired = u64::from(d.min_replicas()?);
         let mut slot = Slot::new(
             FunctionRecord {
@@ -316,12 +298,12 @@ impl Inner {
             self.spawn_reconcile(f.clone()); // makes the standby
         }
         tracing::info!(function = %f, replicas = desired, "deployed");
-        Ok(())
+        Ok(DeployOutcome { warnings })
     }
 
     /// Rolling update: the new generation's replicas must be ready before the old ones go; on
     /// any failure the new ones are removed and the old version keeps serving.
-    pub(crate) async fn update(self: Arc<Self>, d: FunctionDeployment) -> Result<()> {
+    pub(crate) async fn update(self: Arc<Self>, d: FunctionDeployment) -> Result<DeployOutcome> {
         d.validate()?;
         let f = d.function_ref();
         let lock = self.op_lock(&f);
@@ -339,7 +321,8 @@ impl Inner {
                 slot.record.generation + 1,
             )
         };
-        let prepared = Arc::new(self.prepare(&d).await?);
+        let (prepared, warnings) = self.prepare_with(&d, ImagePolicy::Resolve).await?;
+        let prepared = Arc::new(prepared);
         let ids: Vec<String> = (0..desired)
             .map(|n| format!("{}.{generation}-{n}", d.service))
             .collect();
@@ -372,6 +355,7 @@ impl Inner {
             tracing::warn!(function = %f, error = %crate::error::error_chain(&e), "update rejected; the old version keeps serving");
             return Err(e);
         }
+        let (d_secrets, user) = (d.secrets.clone(), prepared.user);
         // Switch: the new replicas serve, then the old ones stop.
         {
             let mut table = self.table();
@@ -400,6 +384,7 @@ impl Inner {
         }
         self.persist(&f)?;
         let ns = f.namespace.clone();
+        self.secret_mounts.prune(&ns, &f.name, user, &d_secrets);
         // The old replicas drain in the background (their function's grace, up to minutes):
         // they serve no new call, their ids are the old generation's, and a provider that dies
         // meanwhile removes them at start as unclaimed.
@@ -418,7 +403,7 @@ impl Inner {
             self.spawn_reconcile(f.clone()); // a standby of the new version
         }
         tracing::info!(function = %f, generation, "updated");
-        Ok(())
+        Ok(DeployOutcome { warnings })
     }
 
     pub(crate) async fn delete(self: Arc<Self>, f: FunctionRef) -> Result<()> {
@@ -442,6 +427,7 @@ impl Inner {
         self.persist(&f)?;
         self.logs.remove_function(&f.namespace, &f.name);
         self.usage.forget(&f.namespace, &f.name);
+        self.secret_mounts.remove_function(&f.namespace, &f.name);
         tracing::info!(function = %f, "deleted");
         Ok(())
     }

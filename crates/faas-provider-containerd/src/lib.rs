@@ -16,7 +16,8 @@
 //! - [`task`]: one replica's snapshot, container and task; [`readiness`]: its check.
 //! - [`spec`]: the OCI runtime spec (pure); [`cni`]: the bridge network (config pure, plugins run directly).
 //! - [`image`]: references, registry pulls, archive imports, storing images in containerd.
-//! - [`state`], [`secrets`], [`logs`], [`namespaces`]: what lives in the state dir and in containerd namespaces.
+//! - [`state`], [`secrets`], [`logs`], [`namespaces`]: what lives in the state dir and in containerd namespaces;
+//!   [`secret_mounts`]: secrets readable by a function's non-root user.
 //! - [`resolv`]: the functions' resolv.conf (pure); [`usage`]: CPU and memory from the replicas' cgroups.
 //! - [`test_image`]: busybox images built in Rust, for tests and demos (unused by the provider).
 //! - [`client`]: the gRPC channel and namespace/lease metadata; [`error`]: [`Error`].
@@ -35,6 +36,7 @@ pub mod readiness;
 mod reconcile;
 pub mod replica;
 pub mod resolv;
+pub mod secret_mounts;
 pub mod secrets;
 pub mod spec;
 pub mod state;

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use faas_core::{
-    BoxFuture, FunctionDeployment, FunctionRef, FunctionStatus, LogRequest, LogStream,
-    NamespaceRequest, Provider, ProviderError, ProviderInfo, Resolved, Secret, SecretDescription,
+    BoxFuture, DeployOutcome, FunctionDeployment, FunctionRef, FunctionStatus, LogRequest,
+    LogStream, NamespaceRequest, Provider, ProviderError, ProviderInfo, Resolved, Secret,
+    SecretDescription,
 };
 
 use crate::client::Containerd;
@@ -20,6 +21,7 @@ use crate::image::ImageStore;
 use crate::logs::LogStore;
 use crate::namespaces::{from_labels, Namespaces};
 use crate::replica::{hosts_file, SharedFiles, Table};
+use crate::secret_mounts::SecretMounts;
 use crate::secrets::SecretStore;
 use crate::state::{write_atomically, StateStore};
 use crate::task::TaskRunner;
@@ -49,6 +51,7 @@ pub(crate) struct Inner {
     pub(crate) namespaces: Namespaces,
     pub(crate) state: StateStore,
     pub(crate) secrets: SecretStore,
+    pub(crate) secret_mounts: SecretMounts,
     pub(crate) logs: LogStore,
     pub(crate) usage: crate::usage::UsageSampler,
     pub(crate) shared_files: SharedFiles,
@@ -101,6 +104,7 @@ impl ContainerdProvider {
         let inner = Arc::new(Inner {
             state: StateStore::new(&config.state_dir),
             secrets: SecretStore::new(&config.state_dir),
+            secret_mounts: SecretMounts::new(&config.state_dir),
             logs: LogStore::new(&config.state_dir, config.logs),
             usage: crate::usage::UsageSampler::new(std::path::Path::new("/sys/fs/cgroup")),
             config,
@@ -135,7 +139,7 @@ impl ContainerdProvider {
                 .await
                 .map_err(|e| Error::BadImage(format!("reading the archive: {e}")))??
         };
-        self.inner.images.store(namespace, &staged).await?;
+        self.inner.images.store_imported(namespace, &staged).await?;
         Ok(full)
     }
 
@@ -255,11 +259,11 @@ impl Provider for ContainerdProvider {
         boxed(async move { self.inner.client.version().await.map(|_| ()) })
     }
 
-    fn deploy(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>> {
+    fn deploy(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>> {
         boxed(Arc::clone(&self.inner).deploy(d))
     }
 
-    fn update(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>> {
+    fn update(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>> {
         boxed(Arc::clone(&self.inner).update(d))
     }
 
@@ -360,9 +364,10 @@ impl Provider for ContainerdProvider {
     fn update_secret(&self, s: Secret) -> BoxFuture<'_, Result<(), ProviderError>> {
         boxed(async move {
             s.validate()?;
-            self.inner
-                .secrets
-                .update(s.namespace_or_default(), &s.name, &s.bytes()?)
+            let ns = s.namespace_or_default();
+            let value = s.bytes()?;
+            self.inner.secrets.update(ns, &s.name, &value)?;
+            self.inner.secret_mounts.update(ns, &s.name, &value)
         })
     }
 
@@ -382,7 +387,9 @@ impl Provider for ContainerdProvider {
                     used_by.join(", ")
                 )));
             }
-            self.inner.secrets.delete(&ns, &name)
+            self.inner.secrets.delete(&ns, &name)?;
+            self.inner.secret_mounts.remove_secret(&ns, &name);
+            Ok(())
         })
     }
 

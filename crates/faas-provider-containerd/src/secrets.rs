@@ -1,6 +1,7 @@
-//! Function secrets on disk: `<state dir>/secrets/<namespace>/<name>`, files 0600 in
+//! Function secrets on disk: `<state dir>/secrets/<namespace>/<name>`, files 0600 root in
 //! directories 0700, rewritten in place on update so running functions see the new value
-//! through their read-only bind mount (containerd.md §6).
+//! through their read-only bind mount. Functions running as root mount these files; others
+//! mount copies owned by their user ([`crate::secret_mounts`]).
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};

@@ -42,6 +42,22 @@ pub fn build(msg: &str, script: &str) -> std::io::Result<TestImage> {
     TestImage::from_layer(busybox_layer()?, &env, &["/bin/sh", "-c", script])
 }
 
+/// The users of every test image's `/etc/passwd`: `root` (0) and `app` (uid 1000, gid 1000,
+/// group `app`), for images run as a named user.
+pub const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/tmp:/bin/sh\n";
+
+/// [`build`] with the image config's `User` set to `user` (`1000`, `app`, `app:app`…), as a
+/// Dockerfile's `USER` does.
+pub fn build_as(msg: &str, script: &str, user: &str) -> std::io::Result<TestImage> {
+    let env = ["PATH=/bin".to_owned(), format!("MSG={msg}")];
+    TestImage::with_config(
+        busybox_layer()?,
+        &env,
+        &["/bin/sh", "-c", script],
+        Some(user),
+    )
+}
+
 impl TestImage {
     /// A one-layer image around `layer` (an uncompressed tar) running `entrypoint` with `env`
     /// (`KEY=VALUE` entries), for the node's architecture.
@@ -50,10 +66,24 @@ impl TestImage {
         env: &[String],
         entrypoint: &[&str],
     ) -> std::io::Result<TestImage> {
+        Self::with_config(layer, env, entrypoint, None)
+    }
+
+    /// [`TestImage::from_layer`] run as `user` when given.
+    pub fn with_config(
+        layer: Vec<u8>,
+        env: &[String],
+        entrypoint: &[&str],
+        user: Option<&str>,
+    ) -> std::io::Result<TestImage> {
+        let mut process = json!({ "Env": env, "Entrypoint": entrypoint, "WorkingDir": "/" });
+        if let Some(u) = user {
+            process["User"] = json!(u);
+        }
         let config = serde_json::to_vec(&json!({
             "architecture": node_architecture(),
             "os": "linux",
-            "config": { "Env": env, "Entrypoint": entrypoint, "WorkingDir": "/" },
+            "config": process,
             "rootfs": { "type": "layers", "diff_ids": [sha256_digest(&layer)] },
         }))?;
         let manifest = serde_json::to_vec(&json!({
@@ -83,6 +113,13 @@ fn busybox_layer() -> std::io::Result<Vec<u8>> {
         h.set_mode(if dir == "tmp" { 0o1777 } else { 0o755 });
         h.set_size(0);
         b.append_data(&mut h, format!("{dir}/"), std::io::empty())?;
+    }
+    let group = "root:x:0:\napp:x:1000:\n";
+    for (path, text) in [("etc/passwd", PASSWD), ("etc/group", group)] {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_size(text.len() as u64);
+        b.append_data(&mut h, path, text.as_bytes())?;
     }
     let mut h = tar::Header::new_gnu();
     h.set_mode(0o755);

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use faas_core::{
-    BoxFuture, FunctionDeployment, FunctionRef, FunctionStatus, LogRequest, LogStream,
-    NamespaceRequest, Provider, ProviderError, ProviderInfo, Resolved, Secret, SecretDescription,
-    VersionInfo,
+    BoxFuture, DeployOutcome, FunctionDeployment, FunctionRef, FunctionStatus, LogRequest,
+    LogStream, NamespaceRequest, Provider, ProviderError, ProviderInfo, Resolved, Secret,
+    SecretDescription, VersionInfo,
 };
 use futures_util::StreamExt as _;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -244,12 +244,24 @@ impl Provider for K8sProvider {
         })
     }
 
-    fn deploy(&self, deployment: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>> {
-        boxed(self.function_deploy(deployment))
+    fn deploy(
+        &self,
+        deployment: FunctionDeployment,
+    ) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>> {
+        boxed(async move {
+            self.function_deploy(deployment).await?;
+            Ok(DeployOutcome::ok())
+        })
     }
 
-    fn update(&self, deployment: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>> {
-        boxed(self.function_update(deployment))
+    fn update(
+        &self,
+        deployment: FunctionDeployment,
+    ) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>> {
+        boxed(async move {
+            self.function_update(deployment).await?;
+            Ok(DeployOutcome::ok())
+        })
     }
 
     fn delete(&self, function: FunctionRef) -> BoxFuture<'_, Result<(), ProviderError>> {

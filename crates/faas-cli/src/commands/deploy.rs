@@ -109,6 +109,9 @@ pub async fn send(
             .during(|| format!("deploying {name} to {}", client.url()));
         match result {
             Ok(outcome) => {
+                for w in &outcome.warnings {
+                    output::gateway_warning(w);
+                }
                 if outcome.method == "PUT" && outcome.status == http::StatusCode::OK {
                     output::line(format!(
                         "Function {name} already exists, attempting rolling-update."

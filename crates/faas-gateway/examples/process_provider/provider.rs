@@ -16,8 +16,8 @@ use std::time::Duration;
 use faas_core::endpoint::{EndpointSet, Resolved};
 use faas_core::timeout::function_timeout;
 use faas_core::{
-    BoxFuture, FunctionDeployment, FunctionRef, FunctionStatus, LogRequest, LogStream,
-    NamespaceRequest, Provider, ProviderError, ProviderInfo, Secret, SecretDescription,
+    BoxFuture, DeployOutcome, FunctionDeployment, FunctionRef, FunctionStatus, LogRequest,
+    LogStream, NamespaceRequest, Provider, ProviderError, ProviderInfo, Secret, SecretDescription,
     VersionInfo, DEFAULT_NAMESPACE,
 };
 use jiff::Timestamp;
@@ -186,7 +186,7 @@ impl Provider for ProcessProvider {
         }
     }
 
-    fn deploy(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>> {
+    fn deploy(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>> {
         let result = (|| {
             let key = d.function_ref();
             only_default_namespace(&key.namespace)?;
@@ -205,14 +205,14 @@ impl Provider for ProcessProvider {
             };
             self.set_replicas(&mut f, replicas)?;
             self.functions().insert(key, f);
-            Ok(())
+            Ok(DeployOutcome::ok())
         })();
         done(result)
     }
 
     /// Starts the new version's replicas before stopping the old ones (not waiting for them to be
     /// ready: a real backend would).
-    fn update(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<(), ProviderError>> {
+    fn update(&self, d: FunctionDeployment) -> BoxFuture<'_, Result<DeployOutcome, ProviderError>> {
         let result = (|| {
             let key = d.function_ref();
             self.check_secrets(&d)?;
@@ -233,7 +233,7 @@ impl Provider for ProcessProvider {
                 new.created_at = old.created_at;
             }
             functions.insert(key, new);
-            Ok(())
+            Ok(DeployOutcome::ok())
         })();
         done(result)
     }

@@ -2,8 +2,10 @@
 //! (api.md §5).
 
 use faas_core::{
-    DeleteFunctionRequest, FunctionDeployment, FunctionRef, FunctionStatus, ScaleServiceRequest,
+    DeleteFunctionRequest, DeployOutcome, FunctionDeployment, FunctionRef, FunctionStatus,
+    ScaleServiceRequest,
 };
+use http::header::{HeaderValue, WARNING};
 use http::request::Parts;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
@@ -49,26 +51,57 @@ fn fill(shared: &Shared, status: &mut FunctionStatus) {
     shared.metrics.set_replicas(&function, status.replicas);
 }
 
-/// `POST /system/functions`: deploy; 202.
+/// `POST /system/functions`: deploy; 202, with a `Warning` header per provider warning.
 pub(super) async fn deploy(
     shared: &Shared,
     parts: &Parts,
     body: Incoming,
 ) -> Result<Response<GatewayBody>, GatewayError> {
     let deployment = read_deployment(shared, parts, body).await?;
-    shared.provider.deploy(deployment).await?;
-    Ok(empty(StatusCode::ACCEPTED))
+    let outcome = shared.provider.deploy(deployment).await?;
+    Ok(accepted_with(&outcome))
 }
 
-/// `PUT /system/functions`: update; 404 when absent (faas-cli then deploys); 202.
+/// `PUT /system/functions`: update; 404 when absent (faas-cli then deploys); 202, with a
+/// `Warning` header per provider warning.
 pub(super) async fn update(
     shared: &Shared,
     parts: &Parts,
     body: Incoming,
 ) -> Result<Response<GatewayBody>, GatewayError> {
     let deployment = read_deployment(shared, parts, body).await?;
-    shared.provider.update(deployment).await?;
-    Ok(empty(StatusCode::ACCEPTED))
+    let outcome = shared.provider.update(deployment).await?;
+    Ok(accepted_with(&outcome))
+}
+
+/// A 202 carrying each warning of `outcome` as `Warning: 299 - "text"` (RFC 7234 §5.5, code
+/// 299: a persistent miscellaneous warning), the way Kubernetes' API server reports them.
+fn accepted_with(outcome: &DeployOutcome) -> Response<GatewayBody> {
+    let mut response = empty(StatusCode::ACCEPTED);
+    for w in &outcome.warnings {
+        tracing::warn!(warning = %w, "deploy warning");
+        if let Ok(v) = HeaderValue::from_bytes(warning_header(w).as_bytes()) {
+            response.headers_mut().append(WARNING, v);
+        }
+    }
+    response
+}
+
+/// `299 - "text"` with `text` made a valid quoted string: `"` and `\` escaped, control
+/// characters (newlines included) turned into spaces.
+fn warning_header(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 10);
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            c if c.is_control() => quoted.push(' '),
+            c => quoted.push(c),
+        }
+    }
+    format!("299 - \"{quoted}\"")
 }
 
 async fn read_deployment(
@@ -139,4 +172,23 @@ pub(super) async fn scale(
     let function = FunctionRef::new(name, Some(&namespace));
     shared.provider.scale(function, request.replicas).await?;
     Ok(empty(StatusCode::ACCEPTED))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_become_quoted_299_headers() {
+        assert_eq!(
+            warning_header("registry \"r\" down\nusing C:\\local"),
+            r#"299 - "registry \"r\" down using C:\\local""#
+        );
+        let r = accepted_with(&DeployOutcome {
+            warnings: vec!["one".into(), "two".into()],
+        });
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let got: Vec<_> = r.headers().get_all(WARNING).iter().collect();
+        assert_eq!(got, [r#"299 - "one""#, r#"299 - "two""#]);
+    }
 }

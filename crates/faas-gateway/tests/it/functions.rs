@@ -306,3 +306,27 @@ async fn a_configured_default_namespace_applies_where_the_client_names_none() {
         .await;
     assert_eq!(a.status, 202, "{}", a.body);
 }
+
+#[tokio::test]
+async fn provider_warnings_reach_the_client_as_warning_headers() {
+    let gw = start().await;
+    let a = gw
+        .admin(Method::POST, "/system/functions", DEPLOYMENT)
+        .await;
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert!(a.headers.get("warning").is_none());
+    gw.provider.set_deploy_warnings(vec![
+        "registry \"r\" unreachable; using the local image".into()
+    ]);
+    for method in [Method::POST, Method::PUT] {
+        let body = DEPLOYMENT.replace("\"echo\"", "\"echo2\"");
+        let a = gw.admin(method.clone(), "/system/functions", &body).await;
+        assert_eq!(a.status, 202, "{method}: {}", a.body);
+        let warnings: Vec<_> = a.headers.get_all("warning").iter().collect();
+        assert_eq!(
+            warnings,
+            [r#"299 - "registry \"r\" unreachable; using the local image""#],
+            "{method}"
+        );
+    }
+}

@@ -51,6 +51,19 @@ impl RegistryClient {
         })
     }
 
+    /// The digest of the manifest `reference` names today for the node's platform (through
+    /// an index when the tag names one): what [`Self::pull`] would fetch, for comparing with
+    /// the image already stored. One or two small manifest GETs, no blob.
+    pub async fn resolve(
+        &self,
+        reference: &ImageReference,
+        insecure: bool,
+        credentials: Option<Credentials>,
+    ) -> Result<String> {
+        let mut session = Session::new(&self.http, reference, insecure, credentials);
+        Ok(session.platform_manifest().await?.2)
+    }
+
     /// Fetches `reference` (the node's platform): manifest and config into memory, layers into
     /// temporary files under `spool` (removed when the staged image is dropped).
     pub async fn pull(
@@ -60,49 +73,8 @@ impl RegistryClient {
         credentials: Option<Credentials>,
         spool: &Path,
     ) -> Result<StagedImage> {
-        let mut session = Session {
-            http: &self.http,
-            base: format!(
-                "{}://{}",
-                if insecure { "http" } else { "https" },
-                reference.api_host()
-            ),
-            reference,
-            credentials,
-            authorization: None,
-        };
-        let accept = [
-            OCI_INDEX,
-            OCI_MANIFEST,
-            DOCKER_MANIFEST_LIST,
-            DOCKER_MANIFEST,
-        ]
-        .join(", ");
-        let (mut media_type, mut body) = session
-            .get_manifest(reference.manifest_reference(), &accept)
-            .await?;
-        let mut manifest_digest = sha256_digest(&body);
-        if let Some(d) = &reference.digest {
-            if *d != manifest_digest {
-                return Err(Error::BadImage(format!(
-                    "the registry sent a manifest with digest {manifest_digest}, not {d}"
-                )));
-            }
-        }
-        if is_index(&media_type, &body) {
-            let index = parse_json("image index", &body)?;
-            let chosen = pick_platform(&index, node_architecture())?.clone();
-            let (t, b) = session.get_manifest(&chosen.digest, &accept).await?;
-            manifest_digest = sha256_digest(&b);
-            if manifest_digest != chosen.digest {
-                return Err(Error::BadImage(format!(
-                    "manifest {} has digest {manifest_digest}",
-                    chosen.digest
-                )));
-            }
-            media_type = if t.is_empty() { chosen.media_type } else { t };
-            body = b;
-        }
+        let mut session = Session::new(&self.http, reference, insecure, credentials);
+        let (mut media_type, body, manifest_digest) = session.platform_manifest().await?;
         let manifest: Manifest = parse_json("image manifest", &body)?;
         if media_type.is_empty() {
             media_type = manifest
@@ -139,7 +111,65 @@ struct Session<'a> {
     authorization: Option<String>,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    fn new(
+        http: &'a HttpsClient,
+        reference: &'a ImageReference,
+        insecure: bool,
+        credentials: Option<Credentials>,
+    ) -> Self {
+        Session {
+            http,
+            base: format!(
+                "{}://{}",
+                if insecure { "http" } else { "https" },
+                reference.api_host()
+            ),
+            reference,
+            credentials,
+            authorization: None,
+        }
+    }
+
+    /// The node platform's manifest: media type (empty when the registry did not say), body
+    /// and digest (checked against a pinned digest and the index entry).
+    async fn platform_manifest(&mut self) -> Result<(String, Vec<u8>, String)> {
+        let reference = self.reference;
+        let accept = [
+            OCI_INDEX,
+            OCI_MANIFEST,
+            DOCKER_MANIFEST_LIST,
+            DOCKER_MANIFEST,
+        ]
+        .join(", ");
+        let (mut media_type, mut body) = self
+            .get_manifest(reference.manifest_reference(), &accept)
+            .await?;
+        let mut manifest_digest = sha256_digest(&body);
+        if let Some(d) = &reference.digest {
+            if *d != manifest_digest {
+                return Err(Error::BadImage(format!(
+                    "the registry sent a manifest with digest {manifest_digest}, not {d}"
+                )));
+            }
+        }
+        if is_index(&media_type, &body) {
+            let index = parse_json("image index", &body)?;
+            let chosen = pick_platform(&index, node_architecture())?.clone();
+            let (t, b) = self.get_manifest(&chosen.digest, &accept).await?;
+            manifest_digest = sha256_digest(&b);
+            if manifest_digest != chosen.digest {
+                return Err(Error::BadImage(format!(
+                    "manifest {} has digest {manifest_digest}",
+                    chosen.digest
+                )));
+            }
+            media_type = if t.is_empty() { chosen.media_type } else { t };
+            body = b;
+        }
+        Ok((media_type, body, manifest_digest))
+    }
+
     fn registry_error(&self, message: String) -> Error {
         Error::Registry {
             registry: self.reference.registry.clone(),

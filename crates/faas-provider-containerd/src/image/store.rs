@@ -9,17 +9,14 @@ use containerd_client::services::v1::snapshots::{
     CommitSnapshotRequest, PrepareSnapshotRequest, RemoveSnapshotRequest, StatSnapshotRequest,
 };
 use containerd_client::services::v1::{
-    AddResourceRequest, ApplyRequest, CreateImageRequest, GetImageRequest, Image, Info,
-    InfoRequest, ReadContentRequest, Resource, UpdateImageRequest, UpdateRequest,
+    AddResourceRequest, ApplyRequest, CreateImageRequest, Image, Info, InfoRequest, Resource,
+    UpdateImageRequest, UpdateRequest,
 };
 use containerd_client::tonic::Code;
 use containerd_client::types::Descriptor as CtrDescriptor;
 
 use super::blob::{write_requests, Blob};
-use super::manifest::{
-    chain_ids, is_index, node_architecture, parse_json, pick_platform, Descriptor, ImageConfig,
-    Index, Manifest,
-};
+use super::manifest::{chain_ids, parse_json, Descriptor, ImageConfig, Manifest};
 use crate::client::{in_namespace, with_lease, Containerd};
 use crate::error::{Error, Result};
 
@@ -48,7 +45,15 @@ pub struct StoredImage {
     pub config: ImageConfig,
     /// The chain ID of its top layer: the parent of a container's snapshot.
     pub top_chain_id: String,
+    /// The digest of its (platform) manifest: what a registry's tag is compared with.
+    pub manifest_digest: String,
+    /// Whether it came from an archive (`faasd import`) rather than a registry: such an image
+    /// is never looked up in a registry.
+    pub imported: bool,
 }
+
+/// The image-record label marking an image imported from an archive.
+pub const LABEL_IMPORTED: &str = "com.openfaas.faasd.imported";
 
 fn to_ctr(d: &Descriptor) -> CtrDescriptor {
     CtrDescriptor {
@@ -62,8 +67,8 @@ fn to_ctr(d: &Descriptor) -> CtrDescriptor {
 /// Reads and writes images in one containerd.
 #[derive(Debug, Clone)]
 pub struct ImageStore {
-    client: Containerd,
-    snapshotter: String,
+    pub(super) client: Containerd,
+    pub(super) snapshotter: String,
 }
 
 impl ImageStore {
@@ -75,8 +80,28 @@ impl ImageStore {
         }
     }
 
-    /// Writes `image` into `namespace` (blobs, image record) and unpacks it.
+    /// Writes `image`, pulled from a registry, into `namespace` (blobs, image record) and
+    /// unpacks it.
     pub async fn store(&self, namespace: &str, image: &StagedImage) -> Result<StoredImage> {
+        self.store_as(namespace, image, false).await
+    }
+
+    /// Writes `image`, read from an archive, into `namespace`, marked as imported
+    /// ([`LABEL_IMPORTED`]).
+    pub async fn store_imported(
+        &self,
+        namespace: &str,
+        image: &StagedImage,
+    ) -> Result<StoredImage> {
+        self.store_as(namespace, image, true).await
+    }
+
+    async fn store_as(
+        &self,
+        namespace: &str,
+        image: &StagedImage,
+        imported: bool,
+    ) -> Result<StoredImage> {
         let lease = self
             .client
             .create_lease(
@@ -85,7 +110,9 @@ impl ImageStore {
                 std::time::Duration::from_secs(3600),
             )
             .await?;
-        let result = self.store_in_lease(namespace, &lease, image).await;
+        let result = self
+            .store_in_lease(namespace, &lease, image, imported)
+            .await;
         self.client.delete_lease(namespace, &lease).await;
         result
     }
@@ -95,6 +122,7 @@ impl ImageStore {
         namespace: &str,
         lease: &str,
         image: &StagedImage,
+        imported: bool,
     ) -> Result<StoredImage> {
         let manifest: Manifest = parse_json("image manifest", &image.manifest)?;
         let config: ImageConfig = parse_json("image config", &image.config)?;
@@ -151,30 +179,43 @@ impl ImageStore {
             manifest_labels,
         )
         .await?;
-        self.put_image_record(namespace, lease, &image.name, &image.manifest_descriptor)
-            .await?;
+        self.put_image_record(
+            namespace,
+            lease,
+            &image.name,
+            &image.manifest_descriptor,
+            imported,
+        )
+        .await?;
         self.unpack(namespace, lease, &manifest.layers, &config)
             .await?;
         Ok(StoredImage {
             name: image.name.clone(),
             config,
             top_chain_id: top,
+            manifest_digest: image.manifest_descriptor.digest.clone(),
+            imported,
         })
     }
 
-    /// Creates the image record, or points an existing one at the new target (never delete and
-    /// re-create: a synchronous delete garbage-collects shared blobs).
+    /// Creates the image record, or points an existing one at the new target and source
+    /// (never delete and re-create: a synchronous delete garbage-collects shared blobs).
     async fn put_image_record(
         &self,
         namespace: &str,
         lease: &str,
         name: &str,
         target: &Descriptor,
+        imported: bool,
     ) -> Result<()> {
         let now = prost_types::Timestamp::from(std::time::SystemTime::now());
+        let mut labels = HashMap::new();
+        if imported {
+            labels.insert(LABEL_IMPORTED.to_owned(), "true".to_owned());
+        }
         let image = Image {
             name: name.to_owned(),
-            labels: HashMap::new(),
+            labels,
             target: Some(to_ctr(target)),
             created_at: Some(now),
             updated_at: Some(now),
@@ -202,7 +243,7 @@ impl ImageStore {
                         UpdateImageRequest {
                             image: Some(image),
                             update_mask: Some(prost_types::FieldMask {
-                                paths: vec!["target".to_owned()],
+                                paths: vec!["target".to_owned(), "labels".to_owned()],
                             }),
                             source_date_epoch: None,
                         },
@@ -471,84 +512,6 @@ impl ImageStore {
             Err(s) if s.code() == Code::NotFound => Ok(false),
             Err(s) => Err(Error::containerd(format!("looking up snapshot {key}"), s)),
         }
-    }
-
-    /// The stored, unpacked image `name`, or `None` when it is absent or not fully unpacked.
-    pub async fn get(&self, namespace: &str, name: &str) -> Result<Option<StoredImage>> {
-        let image = match self
-            .client
-            .images()
-            .get(in_namespace(
-                namespace,
-                GetImageRequest {
-                    name: name.to_owned(),
-                },
-            ))
-            .await
-        {
-            Ok(r) => r.into_inner().image,
-            Err(s) if s.code() == Code::NotFound => return Ok(None),
-            Err(s) => return Err(Error::containerd(format!("looking up image {name}"), s)),
-        };
-        let Some(target) = image.and_then(|i| i.target) else {
-            return Ok(None);
-        };
-        let mut manifest_digest = target.digest.clone();
-        let mut body = match self.read_blob(namespace, &manifest_digest).await {
-            Ok(b) => b,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        if is_index(&target.media_type, &body) {
-            let index: Index = parse_json("image index", &body)?;
-            manifest_digest = pick_platform(&index, node_architecture())?.digest.clone();
-            body = match self.read_blob(namespace, &manifest_digest).await {
-                Ok(b) => b,
-                Err(e) if e.is_not_found() => return Ok(None),
-                Err(e) => return Err(e),
-            };
-        }
-        let manifest: Manifest = parse_json("image manifest", &body)?;
-        let config: ImageConfig = match self.read_blob(namespace, &manifest.config.digest).await {
-            Ok(b) => parse_json("image config", &b)?,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let top = chain_ids(&config.rootfs.diff_ids).pop().unwrap_or_default();
-        if !self.snapshot_exists(namespace, &top).await? {
-            return Ok(None);
-        }
-        Ok(Some(StoredImage {
-            name: name.to_owned(),
-            config,
-            top_chain_id: top,
-        }))
-    }
-
-    async fn read_blob(&self, namespace: &str, digest: &str) -> Result<Vec<u8>> {
-        let mut stream = self
-            .client
-            .content()
-            .read(in_namespace(
-                namespace,
-                ReadContentRequest {
-                    digest: digest.to_owned(),
-                    offset: 0,
-                    size: 0,
-                },
-            ))
-            .await
-            .map_err(|s| Error::containerd(format!("reading blob {digest}"), s))?
-            .into_inner();
-        let mut out = Vec::new();
-        while let Some(m) = stream
-            .message()
-            .await
-            .map_err(|s| Error::containerd(format!("reading blob {digest}"), s))?
-        {
-            out.extend_from_slice(&m.data);
-        }
-        Ok(out)
     }
 }
 

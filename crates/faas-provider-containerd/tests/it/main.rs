@@ -4,6 +4,7 @@
 //! `FAAS_REQUIRE_SERVICES=1`.
 
 mod churn;
+mod image_tags;
 mod images;
 mod lifecycle;
 mod ops;
