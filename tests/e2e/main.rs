@@ -14,4 +14,6 @@ mod lifecycle;
 mod seed_printr;
 mod seed_python;
 mod seed_stack;
+mod seed_stand_ins;
 mod seed_support;
+mod seed_verbatim;
