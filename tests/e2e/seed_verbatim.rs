@@ -106,7 +106,9 @@ fn edited_stack(
         .into_iter()
         .filter(|a| a != "--build-arg")
         .collect();
-    args.push(format!("PYTHON2_IMAGE={}/faas/python:2.7", images.registry));
+    if !args.iter().any(|a| a.starts_with("PYTHON2_IMAGE=")) {
+        args.push(format!("PYTHON2_IMAGE={}/faas/python:2.7", images.registry));
+    }
     let mut block = String::from("    build_args:\n");
     for arg in args {
         let (k, v) = arg.split_once('=').expect("K=V");
