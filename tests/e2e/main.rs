@@ -18,5 +18,7 @@ mod secrets_nonroot;
 mod seed_printr;
 mod seed_python;
 mod seed_stack;
+mod seed_stand_ins;
 mod seed_support;
+mod seed_verbatim;
 mod ui;

@@ -36,11 +36,11 @@ functions:
 
 /// A file in the project's `template/bash-streaming/` that only the store's copy has, so the
 /// test can tell a pull from the store apart from the shipped fallback.
-const STORE_MARKER: &str = "FROM_TEMPLATE_STORE";
+pub(crate) const STORE_MARKER: &str = "FROM_TEMPLATE_STORE";
 
 /// Writes a template store under `dir` listing bash-streaming, whose repository is a local folder
 /// holding a copy of our shipped template; the store file's path.
-fn write_template_store(dir: &Path) -> String {
+pub(crate) fn write_template_store(dir: &Path) -> String {
     let repository = dir.join("repository");
     let template = repository.join("template").join("bash-streaming");
     copy_dir(

@@ -3,11 +3,26 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 use faas_cli::{output, Cli, Context, Env};
 
+/// The names the binary answers to: `faas`, and `faas-cli` (a symlink or copy named like
+/// upstream's CLI, so tutorials run verbatim); help and usage show the name it was called by.
+fn invoked_name() -> &'static str {
+    let called = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    match called.as_deref() {
+        Some("faas-cli") => "faas-cli",
+        _ => "faas",
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let name = invoked_name();
+    let matches = Cli::command().name(name).bin_name(name).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let env = Env::from_process();
     let level = env.get("FAAS_LOG").unwrap_or_else(|| "warn".to_owned());
     tracing_subscriber::fmt()

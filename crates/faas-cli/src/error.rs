@@ -67,6 +67,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An https server's certificate failed verification (unknown CA, self-signed, wrong name,
+    /// expired).
+    #[error("the TLS certificate of {url} cannot be trusted ({reason}); give the gateway a certificate from a trusted CA, or pass --tls-no-verify to skip the check")]
+    Certificate {
+        /// The URL requested.
+        url: String,
+        /// rustls's reason, e.g. `invalid peer certificate: UnknownIssuer`.
+        reason: String,
+    },
     /// The request or its response body failed after connecting.
     #[error("request to {url} failed")]
     Http {

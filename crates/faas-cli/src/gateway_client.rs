@@ -90,7 +90,11 @@ impl GatewayClient {
         Self {
             base: settings.url.clone(),
             credentials: settings.credentials.clone(),
-            http: HttpClient::new(),
+            http: if settings.tls_no_verify {
+                HttpClient::tls_no_verify()
+            } else {
+                HttpClient::new()
+            },
         }
     }
 

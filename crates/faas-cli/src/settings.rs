@@ -107,6 +107,8 @@ pub struct GatewaySettings {
     pub url: String,
     /// Credentials for management calls (`--token`, else the config file).
     pub credentials: Option<Credentials>,
+    /// `--tls-no-verify`: accept any certificate from an `https` gateway.
+    pub tls_no_verify: bool,
 }
 
 /// Everything a command gets: the environment and the config file's location.
@@ -145,7 +147,11 @@ impl Context {
             None => self.config()?.credentials(&url),
         };
         tracing::debug!(gateway = %url, authenticated = credentials.is_some(), "resolved gateway");
-        Ok(GatewaySettings { url, credentials })
+        Ok(GatewaySettings {
+            url,
+            credentials,
+            tls_no_verify: args.tls_no_verify,
+        })
     }
 
     /// The stack file named by `-f` (a path or URL), else `./stack.yml` / `./stack.yaml` when

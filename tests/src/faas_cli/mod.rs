@@ -175,6 +175,41 @@ impl FaasCli {
         }
     }
 
+    /// Runs `line` as the user types it, with `bash -c` in the project folder and this shell's
+    /// environment only (pipes, loops and `${VAR}` work; `faas-cli` is whatever `PATH` finds);
+    /// never panics on a failing command.
+    pub async fn shell(&self, line: &str) -> CliRun {
+        let child = tokio::process::Command::new("bash")
+            .args(["-c", line])
+            .current_dir(&self.dir)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting `{line}`: {e}"));
+        let output = tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("`{line}` did not finish within {COMMAND_TIMEOUT:?}"))
+            .expect("waiting for bash");
+        CliRun {
+            command: line.to_owned(),
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// A variable this shell exports (`PATH`, `OPENFAAS_URL`, …).
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Runs `faas args…` without input; panics unless it exits 0.
     pub async fn ok(&self, args: &[&str]) -> CliRun {
         self.run(args, b"").await.success()

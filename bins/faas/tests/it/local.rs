@@ -183,3 +183,37 @@ async fn failures_are_one_line_with_a_non_zero_exit() {
     let unknown_lang = run_faas(dir.path(), &[], &["new", "--lang", "cobol", "x"], b"").await;
     unknown_lang.failed_with_one_line();
 }
+
+/// Called through a link named `faas-cli` (how the seed types it), the binary works the same and
+/// its usage names `faas-cli`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_to_the_name_faas_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("faas-cli");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_faas"), &link).unwrap();
+    let run = |args: &'static [&'static str]| {
+        let link = link.clone();
+        let cwd = dir.path().to_path_buf();
+        async move {
+            tokio::process::Command::new(&link)
+                .args(args)
+                .current_dir(cwd)
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let help = run(&["--help"]).await;
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Usage: faas-cli <COMMAND>"), "{help}");
+    let wrong = run(&["deploy", "--no-such-flag"]).await;
+    assert!(!wrong.status.success());
+    let wrong = String::from_utf8_lossy(&wrong.stderr);
+    assert!(wrong.contains("Usage: faas-cli deploy"), "{wrong}");
+    let created = run(&["new", "--lang", "python", "hello-python"]).await;
+    assert!(created.status.success(), "{created:?}");
+    assert!(dir.path().join("hello-python/handler.py").is_file());
+}

@@ -8,3 +8,4 @@ mod local;
 mod secrets;
 mod stores;
 mod support;
+mod tls;

@@ -96,8 +96,8 @@ pub struct GatewayArgs {
     /// Bearer token to send instead of the stored credentials.
     #[arg(short = 'k', long = "token")]
     pub token: Option<String>,
-    /// Accepted for compatibility; TLS certificates are always verified.
-    #[arg(long = "tls-no-verify", hide = true)]
+    /// Skip the verification of an https gateway's TLS certificate (self-signed or unknown CA).
+    #[arg(long = "tls-no-verify")]
     pub tls_no_verify: bool,
 }
 

@@ -35,7 +35,7 @@ pub async fn deploy(ctx: &Context, args: &DeployArgs) -> Result<ExitStatus, Erro
             faas_stack::deployment(&function, &Default::default(), &overrides, None)?;
         deployment.image = image.clone();
         let client = GatewayClient::new(&ctx.gateway(&args.gateway, None)?);
-        send(&client, &[deployment], &args.deploy).await?;
+        send(&client, &[deployment], &args.deploy, Announce::Deploying).await?;
         return Ok(ExitStatus::Success);
     };
     let functions = selected(&stack, &args.stack)?;
@@ -89,7 +89,39 @@ pub async fn deploy_functions(
         deployment.image = image_of(ctx, function, tag).await?;
     }
     let client = GatewayClient::new(&ctx.gateway(gateway, Some(stack))?);
-    send(&client, &deployments, flags).await
+    send(&client, &deployments, flags, Announce::Deploying).await
+}
+
+/// Whether [`send`] starts each function with `Deploying: NAME.` (deploy, up) or not (store
+/// deploy), as faas-cli does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announce {
+    /// Print `Deploying: NAME.` first.
+    Deploying,
+    /// Print nothing before the warning and the outcome.
+    Quietly,
+}
+
+/// The warning faas-cli prints before deploying over plain HTTP to a gateway that is not on
+/// this machine.
+pub const NOT_SECURE_WARNING: &str = "WARNING! Communication is not secure, please consider using HTTPS. Letsencrypt.org offers free SSL/TLS certificates.";
+
+/// Whether calls to `gateway` deserve [`NOT_SECURE_WARNING`]: plain `http` to a host other than
+/// `localhost` or a loopback address (127.0.0.0/8, ::1).
+pub fn is_insecure_gateway(gateway: &str) -> bool {
+    let Ok(uri) = gateway.parse::<http::Uri>() else {
+        return false;
+    };
+    if uri.scheme_str() != Some("http") {
+        return false;
+    }
+    let host = uri.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
 }
 
 /// Sends each deployment and prints faas-cli's lines; every failure is reported, and the
@@ -98,11 +130,17 @@ pub async fn send(
     client: &GatewayClient,
     deployments: &[FunctionDeployment],
     flags: &DeployFlags,
+    announce: Announce,
 ) -> Result<(), Error> {
     let mut failures = Vec::new();
     for deployment in deployments {
         let name = &deployment.service;
-        output::line(format!("Deploying: {name}."));
+        if announce == Announce::Deploying {
+            output::line(format!("Deploying: {name}."));
+        }
+        if is_insecure_gateway(client.url()) {
+            output::line(NOT_SECURE_WARNING);
+        }
         let result = client
             .deploy(deployment, flags.update, flags.replace)
             .await
@@ -112,7 +150,9 @@ pub async fn send(
                 for w in &outcome.warnings {
                     output::gateway_warning(w);
                 }
-                if outcome.method == "PUT" && outcome.status == http::StatusCode::OK {
+                // faas-cli prints this on a PUT answered 200; our gateway answers a successful
+                // update 202, which means the same: the function existed and is being updated.
+                if outcome.method == "PUT" && outcome.status.is_success() {
                     output::line(format!(
                         "Function {name} already exists, attempting rolling-update."
                     ));
@@ -143,5 +183,31 @@ pub fn function_url(gateway: &str, deployment: &FunctionDeployment) -> String {
     match deployment.namespace.as_deref().filter(|n| !n.is_empty()) {
         Some(ns) => format!("{gateway}/function/{}.{ns}", deployment.service),
         None => format!("{gateway}/function/{}", deployment.service),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_insecure_gateway;
+
+    #[test]
+    fn only_plain_http_to_another_machine_is_insecure() {
+        for insecure in [
+            "http://192.168.0.107:8080",
+            "http://faasserver.local:8080",
+            "http://10.62.0.1:8080",
+        ] {
+            assert!(is_insecure_gateway(insecure), "{insecure}");
+        }
+        for fine in [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.2:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+            "https://192.168.0.107:8080",
+            "https://faasserver.local",
+        ] {
+            assert!(!is_insecure_gateway(fine), "{fine}");
+        }
     }
 }

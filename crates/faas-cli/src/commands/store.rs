@@ -121,6 +121,12 @@ pub async fn deploy(ctx: &Context, args: &StoreDeployArgs) -> Result<ExitStatus,
         deployment.service = name.clone();
     }
     let client = GatewayClient::new(&ctx.gateway(&args.gateway, None)?);
-    super::deploy::send(&client, &[deployment], &args.deploy).await?;
+    super::deploy::send(
+        &client,
+        &[deployment],
+        &args.deploy,
+        super::deploy::Announce::Quietly,
+    )
+    .await?;
     Ok(ExitStatus::Success)
 }
