@@ -7,7 +7,7 @@
 //! ```
 //!
 //! The function is the static fwatchdog in `static` mode (no fork per request), so the load
-//! figures isolate the platform's cost (performance.md §2); it answers GET only, so every
+//! figures isolate the platform's cost (docs/performance.md §2); it answers GET only, so every
 //! invocation here is `GET /function/NAME.NS`. In order:
 //! 1. faasd's RSS idle (2 s after it wrote `gateway.addr`, no function);
 //! 2. the first deploy (pulls the image, creates the bridge), RSS with 1 function, then

@@ -26,7 +26,7 @@ pub(crate) fn build(fwatchdog: &Path) -> anyhow::Result<TestImage> {
         )
     })?;
     // Drain 1 s after SIGTERM (its default is 30 s, cut to 10 s by the provider's SIGKILL), as
-    // in the upstream delete figures of performance.md §4.
+    // in the upstream delete figures of docs/performance.md §4.
     let env = [
         "mode=static",
         "static_path=/public",

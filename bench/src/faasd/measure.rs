@@ -17,7 +17,7 @@ use super::api::Gateway;
 use crate::load::{self, LoadResult, LoadSpec};
 use crate::process;
 
-/// Interval between invocation attempts while waiting for a first 200 (performance.md §4).
+/// Interval between invocation attempts while waiting for a first 200 (docs/performance.md §4).
 const POLL: Duration = Duration::from_millis(5);
 /// The longest a function may take to answer after a deploy or scale.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);

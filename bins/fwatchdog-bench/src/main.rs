@@ -7,7 +7,7 @@
 //!
 //! Scenarios: classic fork with `cat`, streaming fork with `cat`, http mode in front of a trivial
 //! echo upstream (this program, started as `fwatchdog-bench --upstream PORT` by the watchdog),
-//! and static mode serving a small file. Compare with spec/performance.md §3.
+//! and static mode serving a small file. Compare with docs/performance.md §3.
 //!
 //! Usage: `fwatchdog-bench [--watchdog PATH] [--duration SECS] [--connections 16,64]
 //! [--out PATH] [--only SCENARIO-SUBSTRING]`.
@@ -162,7 +162,7 @@ async fn run(options: Options) -> std::process::ExitCode {
         "tool": "fwatchdog-bench",
         "watchdog": options.watchdog.display().to_string(),
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        "note": "loopback, load generator on the same machine; upstream figures in spec/performance.md §3",
+        "note": "loopback, load generator on the same machine; upstream figures in docs/performance.md §3",
         "results": results,
     });
     if let Some(dir) = options.out.parent() {

@@ -1,5 +1,5 @@
 //! The trivial upstream for http mode: echoes the request body with 200, like the Go echo
-//! server of spec/performance.md §3. Started by the watchdog as its `fprocess`.
+//! server of docs/performance.md §3. Started by the watchdog as its `fprocess`.
 
 use std::convert::Infallible;
 

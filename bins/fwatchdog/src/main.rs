@@ -9,7 +9,7 @@
 //!
 //! Exit status: 0 after a requested shutdown, 64 on bad configuration, 1 on any other failure
 //! (for example the http-mode upstream process exiting). `fwatchdog -run-healthcheck` exits 0
-//! when the lock file exists and 1 otherwise, for Docker `HEALTHCHECK`s (spec §5).
+//! when the lock file exists and 1 otherwise, for Docker `HEALTHCHECK`s (docs/watchdog.md §5).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;

@@ -1,5 +1,5 @@
 //! Image builders: buildah (preferred), docker or nerdctl, whichever is on `PATH` (or chosen
-//! with `--builder`). Each build runs in `build/<fn>/` with faas-cli's arguments (stack.md §9);
+//! with `--builder`). Each build runs in `build/<fn>/` with faas-cli's arguments (docs/stack.md §9);
 //! the builder's output is streamed line by line with a `[fn]` prefix.
 
 use std::path::{Path, PathBuf};

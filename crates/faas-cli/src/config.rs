@@ -1,4 +1,4 @@
-//! The faas-cli config file (`~/.openfaas/config.yml`, api.md §15.2): stored credentials per
+//! The faas-cli config file (`~/.openfaas/config.yml`, docs/api.md §15.2): stored credentials per
 //! gateway, read and written in faas-cli's exact format so both CLIs share it.
 //!
 //! ```yaml

@@ -1,4 +1,4 @@
-//! The gateway's management API as the CLI calls it (api.md §3–§9, §15): one method per route,
+//! The gateway's management API as the CLI calls it (docs/api.md §3–§9, §15): one method per route,
 //! JSON documents from faas-core, the stored credentials on every `/system/*` call, 401 turned
 //! into "run faas login", and faas-cli's success codes.
 
@@ -19,10 +19,10 @@ use crate::error::Error;
 use crate::http_client::{HttpClient, Reply, RequestBody};
 use crate::settings::GatewaySettings;
 
-/// Timeout of most management calls, and of deploys (api.md §15.4).
+/// Timeout of most management calls, and of deploys (docs/api.md §15.4).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Timeout of `login`'s check and `version`'s info call (api.md §15.3, §15.8).
+/// Timeout of `login`'s check and `version`'s info call (docs/api.md §15.3, §15.8).
 pub const SHORT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Characters escaped in query keys and values.
@@ -59,7 +59,7 @@ pub struct DeployOutcome {
     pub warnings: Vec<String>,
 }
 
-/// What `logs` asks for (api.md §9).
+/// What `logs` asks for (docs/api.md §9).
 #[derive(Debug, Clone, Default)]
 pub struct LogQuery {
     /// The function.
@@ -217,7 +217,7 @@ impl GatewayClient {
     }
 
     /// Deploys: `PUT` then `POST` on 404 (`update`), `POST` only (`!update`), or `DELETE` then
-    /// `POST` (`replace`). Success is 200 or 202 only (api.md §15.4).
+    /// `POST` (`replace`). Success is 200 or 202 only (docs/api.md §15.4).
     pub async fn deploy(
         &self,
         deployment: &FunctionDeployment,

@@ -1,4 +1,4 @@
-//! What the CLI asks git: tags for `--tag sha|branch|describe` (stack.md §7) and shallow clones
+//! What the CLI asks git: tags for `--tag sha|branch|describe` (docs/stack.md §7) and shallow clones
 //! for `template pull URL`. Runs the `git` command; nothing is reimplemented.
 
 use std::path::Path;

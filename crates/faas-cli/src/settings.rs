@@ -1,5 +1,5 @@
 //! The settings step: flags, environment, config file and stack file merged into what a command
-//! needs (api.md §15.1, stack.md §1, §3).
+//! needs (docs/api.md §15.1, docs/stack.md §1, §3).
 //!
 //! The environment is a snapshot ([`Env`]) taken once by `main`, so tests drive the CLI through
 //! the child process environment and nothing here reads process globals.

@@ -1,5 +1,5 @@
 //! Functions: the deploy/update document, the status document and the scale and delete
-//! requests (api.md §5).
+//! requests (docs/api.md §5).
 
 use std::collections::BTreeMap;
 
@@ -22,7 +22,7 @@ pub const LABEL_SCALE_ZERO_DURATION: &str = "com.openfaas.scale.zero-duration";
 pub const INTERNAL_LABEL_PREFIX: &str = "com.openfaas.internal.";
 
 /// The body of `POST` and `PUT /system/functions`: everything needed to run a function
-/// (api.md §5.1).
+/// (docs/api.md §5.1).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionDeployment {
@@ -213,7 +213,7 @@ pub fn label_u32(
 }
 
 /// One item of `GET /system/functions`, and the body of `GET /system/function/{name}`
-/// (api.md §5.3). One shape for both.
+/// (docs/api.md §5.3). One shape for both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionStatus {
@@ -310,7 +310,7 @@ impl FunctionStatus {
     }
 }
 
-/// Measured resource usage of a function's replicas (`usage` in api.md §5.3). Upstream omits
+/// Measured resource usage of a function's replicas (`usage` in docs/api.md §5.3). Upstream omits
 /// a field that is 0, so both default to 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -324,7 +324,7 @@ pub struct FunctionUsage {
     pub total_memory_bytes: f64,
 }
 
-/// The body of `POST /system/scale-function/{name}` (api.md §5.4).
+/// The body of `POST /system/scale-function/{name}` (docs/api.md §5.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScaleServiceRequest {
@@ -338,7 +338,7 @@ pub struct ScaleServiceRequest {
     pub namespace: Option<String>,
 }
 
-/// The body of `DELETE /system/functions` (api.md §5.2).
+/// The body of `DELETE /system/functions` (docs/api.md §5.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteFunctionRequest {

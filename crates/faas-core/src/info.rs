@@ -1,4 +1,4 @@
-//! `GET /system/info`: gateway and provider versions (api.md §8). Every field faas-cli reads is
+//! `GET /system/info`: gateway and provider versions (docs/api.md §8). Every field faas-cli reads is
 //! always present, so `faas-cli version` never crashes.
 
 use serde::{Deserialize, Serialize};

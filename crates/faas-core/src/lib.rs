@@ -1,7 +1,7 @@
 //! The OpenFaaS function model and the [`Provider`] trait.
 //!
 //! This crate is what every part of the platform agrees on: the JSON documents of the OpenFaaS
-//! gateway API (`spec/api.md`), the rules for function, namespace and secret names, and the async
+//! gateway API (`docs/api.md`), the rules for function, namespace and secret names, and the async
 //! [`Provider`] trait that a backend (containerd, Kubernetes, or a downstream crate's own)
 //! implements so that `faas-gateway` can serve it.
 //!

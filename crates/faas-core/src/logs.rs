@@ -1,4 +1,4 @@
-//! Function logs: the query of `GET /system/logs` and the NDJSON lines it streams (api.md §9).
+//! Function logs: the query of `GET /system/logs` and the NDJSON lines it streams (docs/api.md §9).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

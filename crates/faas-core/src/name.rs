@@ -1,11 +1,11 @@
 //! Names: what a function, namespace or secret may be called, and how an invocation path
-//! segment (`name` or `name.namespace`) addresses a function (api.md §5.1, §6, §10.1).
+//! segment (`name` or `name.namespace`) addresses a function (docs/api.md §5.1, §6, §10.1).
 
 use std::fmt;
 
 use crate::error::ProviderError;
 
-/// The namespace functions live in when none is given (api.md §2).
+/// The namespace functions live in when none is given (docs/api.md §2).
 pub const DEFAULT_NAMESPACE: &str = "openfaas-fn";
 
 /// Longest DNS-1123 label: function and namespace names.
@@ -31,7 +31,7 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 }
 
 /// Checks a function name: a DNS-1123 label, so that every deployable name can be invoked
-/// (a dotted name would be read as `name.namespace`, api.md §16 #10).
+/// (a dotted name would be read as `name.namespace`, docs/api.md §16 #10).
 pub fn validate_function_name(name: &str) -> Result<(), ProviderError> {
     if name.is_empty() {
         return Err(ProviderError::invalid("function name is empty"));
@@ -97,13 +97,13 @@ impl FunctionRef {
     }
 
     /// Parses an invocation path segment: `name` or `name.namespace`, split at the **last** dot
-    /// (api.md §10.1). A segment ending in a dot keeps the default namespace.
+    /// (docs/api.md §10.1). A segment ending in a dot keeps the default namespace.
     pub fn parse_segment(segment: &str) -> Self {
         Self::parse_segment_in(segment, DEFAULT_NAMESPACE)
     }
 
     /// Like [`FunctionRef::parse_segment`], with `default_namespace` for a segment that names
-    /// none (a gateway configured with another function namespace, api.md §14).
+    /// none (a gateway configured with another function namespace, docs/api.md §14).
     pub fn parse_segment_in(segment: &str, default_namespace: &str) -> Self {
         let (name, namespace) = match segment.rsplit_once('.') {
             Some((name, ns)) if !ns.is_empty() => (name, ns),

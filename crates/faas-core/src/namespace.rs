@@ -1,4 +1,4 @@
-//! Namespaces: the body of `/system/namespace` requests (api.md §7).
+//! Namespaces: the body of `/system/namespace` requests (docs/api.md §7).
 
 use std::collections::BTreeMap;
 

@@ -41,19 +41,19 @@ impl DeployOutcome {
 /// A function backend: containerd, Kubernetes, or a downstream crate's own.
 ///
 /// Every method is a contract with the gateway, which turns the [`ProviderError`] variant into the
-/// HTTP status of `spec/api.md`. Namespaces passed in are already defaulted to `openfaas-fn`
+/// HTTP status of `docs/api.md`. Namespaces passed in are already defaulted to `openfaas-fn`
 /// ([`crate::DEFAULT_NAMESPACE`]), and deployments have passed [`FunctionDeployment::validate`].
 /// Implementations must be cheap to call concurrently; the gateway holds one `Arc<dyn Provider>`.
 pub trait Provider: Send + Sync + 'static {
     /// The provider's name, orchestration and version, for `/system/info`. Answered from memory.
     fn info(&self) -> ProviderInfo;
 
-    /// Whether the backend is reachable, for `/healthz` (api.md §8).
+    /// Whether the backend is reachable, for `/healthz` (docs/api.md §8).
     fn health(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
         Box::pin(async { Ok(()) })
     }
 
-    /// Deploys a new function with `com.openfaas.scale.min` replicas (default 1) (api.md §5.2).
+    /// Deploys a new function with `com.openfaas.scale.min` replicas (default 1) (docs/api.md §5.2).
     /// `AlreadyExists` when the name is taken in that namespace; `Invalid` for a missing secret
     /// or an image that cannot be pulled. A failed deploy leaves nothing behind. A success may
     /// carry warnings ([`DeployOutcome`]).
@@ -131,7 +131,7 @@ pub trait Provider: Send + Sync + 'static {
         name: String,
     ) -> BoxFuture<'_, Result<(), ProviderError>>;
 
-    /// A function's log lines as `request` asks (api.md §9). `NotFound` for an unknown function;
+    /// A function's log lines as `request` asks (docs/api.md §9). `NotFound` for an unknown function;
     /// `Unsupported` when the provider keeps no logs.
     fn logs(&self, request: LogRequest) -> BoxFuture<'_, Result<LogStream, ProviderError>>;
 

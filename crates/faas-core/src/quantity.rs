@@ -1,5 +1,5 @@
 //! Kubernetes resource quantities (`128Mi`, `0.5`, `500m`, `1G`) as found in a function's
-//! `limits` and `requests` (api.md §5.1).
+//! `limits` and `requests` (docs/api.md §5.1).
 
 use crate::error::ProviderError;
 

@@ -1,5 +1,5 @@
 //! Asynchronous invocations: the request the gateway hands to a queue, and the
-//! [`InvocationQueue`] trait a queue backend (`faas-queue`) implements (api.md §11).
+//! [`InvocationQueue`] trait a queue backend (`faas-queue`) implements (docs/api.md §11).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! Secrets: the body of `/system/secrets` requests and the items of its list (api.md §6).
+//! Secrets: the body of `/system/secrets` requests and the items of its list (docs/api.md §6).
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
 //! Durations as OpenFaaS writes them (`10s`, `1m30s`, `500ms`, or a bare number of seconds) and
-//! the invocation deadline a function asks for through its environment (api.md §10.5).
+//! the invocation deadline a function asks for through its environment (docs/api.md §10.5).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! `POST /async-function/NAME[.NS][/rest]` (api.md §11.1): check the function exists and the
+//! `POST /async-function/NAME[.NS][/rest]` (docs/api.md §11.1): check the function exists and the
 //! callback URL parses, read the body (bounded), hand a [`QueuedInvocation`] to the queue and
 //! answer 202 once it is stored.
 //!

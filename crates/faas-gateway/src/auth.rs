@@ -1,4 +1,4 @@
-//! HTTP basic auth for the `/system/*` routes (api.md §4).
+//! HTTP basic auth for the `/system/*` routes (docs/api.md §4).
 
 use std::path::Path;
 

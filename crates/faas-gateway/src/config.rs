@@ -12,7 +12,7 @@ use crate::auth::BasicAuth;
 #[derive(Clone)]
 pub struct GatewayConfig {
     /// Credentials required on every `/system/*` route. `None` turns auth off; binaries should
-    /// always set it (api.md §4: auth is on by default).
+    /// always set it (docs/api.md §4: auth is on by default).
     pub auth: Option<BasicAuth>,
     /// Invocation deadline of a function that sets no `exec_timeout`/`write_timeout`
     /// (default 60 s).
@@ -44,7 +44,7 @@ pub struct GatewayConfig {
     /// run before their connections are dropped (default 30 s).
     pub drain_timeout: Duration,
     /// The namespace of a request that names none (default `openfaas-fn`; upstream's
-    /// `function_namespace`, api.md §14). A faasd or faas-k8s on another function namespace sets it.
+    /// `function_namespace`, docs/api.md §14). A faasd or faas-k8s on another function namespace sets it.
     pub default_namespace: String,
     /// How often functions labelled `com.openfaas.scale.zero=true` are checked for idleness
     /// and scaled to zero once idle for their `com.openfaas.scale.zero-duration` (see

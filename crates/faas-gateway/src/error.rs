@@ -72,7 +72,7 @@ pub enum GatewayError {
     /// The request is well-formed but asks for something invalid; the message says what (400).
     #[error("{0}")]
     BadRequest(String),
-    /// The query of `/system/logs` does not parse (422, api.md §9).
+    /// The query of `/system/logs` does not parse (422, docs/api.md §9).
     #[error("could not parse the log request: {0}")]
     BadLogQuery(String),
 

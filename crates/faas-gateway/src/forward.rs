@@ -93,7 +93,7 @@ impl tower::Service<Routed> for Forward {
 }
 
 /// `http://ADDR/REST?QUERY`: the path after the function segment and the raw query, byte for
-/// byte (api.md §10.1); `/` when there is no rest.
+/// byte (docs/api.md §10.1); `/` when there is no rest.
 fn upstream_uri(
     addr: SocketAddr,
     path: &str,

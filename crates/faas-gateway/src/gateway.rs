@@ -43,7 +43,7 @@ impl std::fmt::Debug for Shared {
 }
 
 /// The OpenFaaS gateway API over a provider: a hyper and tower service answering every route of
-/// api.md §3. Cheap to clone; [`serve`](crate::serve) clones it per connection.
+/// docs/api.md §3. Cheap to clone; [`serve`](crate::serve) clones it per connection.
 #[derive(Debug, Clone)]
 pub struct Gateway {
     shared: Arc<Shared>,

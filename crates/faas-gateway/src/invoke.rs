@@ -1,4 +1,4 @@
-//! The synchronous invocation path, `/function/NAME[.NS][/rest]` (api.md §10), as one tower
+//! The synchronous invocation path, `/function/NAME[.NS][/rest]` (docs/api.md §10), as one tower
 //! stack: [`stack`] reads top to bottom as what happens to a call.
 //!
 //! Cost: the stack is built once per gateway and cloned per call (one `Arc` clone per layer).

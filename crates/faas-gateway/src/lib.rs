@@ -1,4 +1,4 @@
-//! The OpenFaaS gateway HTTP API (`spec/api.md`) as a hyper 1 / tower service over any
+//! The OpenFaaS gateway HTTP API (`docs/api.md`) as a hyper 1 / tower service over any
 //! [`faas_core::Provider`], wire-compatible with the unmodified faas-cli.
 //!
 //! What it is **not**: it knows no backend (containerd, Kubernetes — that is the provider's

@@ -1,4 +1,4 @@
-//! Gateway metrics (api.md §12) with `prometheus-client`, exposed in the Prometheus text format
+//! Gateway metrics (docs/api.md §12) with `prometheus-client`, exposed in the Prometheus text format
 //! with exactly the upstream names, and the per-function invocation counts of
 //! `GET /system/functions`.
 //!

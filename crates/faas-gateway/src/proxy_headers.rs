@@ -1,4 +1,4 @@
-//! The header rules of a proxied invocation (api.md §10.2, §10.3): pure functions over a
+//! The header rules of a proxied invocation (docs/api.md §10.2, §10.3): pure functions over a
 //! `HeaderMap`, shared by the synchronous proxy and the async hand-off.
 
 use std::net::IpAddr;

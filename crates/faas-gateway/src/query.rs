@@ -1,5 +1,5 @@
 //! Query-string parameters as Go's `url.Values` reads them: `+` is a space, percent-escapes are
-//! decoded, and for a repeated key the last value wins (api.md §9).
+//! decoded, and for a repeated key the last value wins (docs/api.md §9).
 
 use std::borrow::Cow;
 

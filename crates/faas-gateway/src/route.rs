@@ -1,4 +1,4 @@
-//! The route table of api.md §3: a path matched segment by segment, without the method (which
+//! The route table of docs/api.md §3: a path matched segment by segment, without the method (which
 //! each route checks, so a known path with a wrong method is 405, not 404).
 
 /// What a request path addresses.

@@ -1,5 +1,5 @@
 //! [`Containerd`]: the gRPC channel to containerd and the request metadata its namespaced calls
-//! need (containerd.md §9.2).
+//! need (docs/containerd.md §9.2).
 
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! The CNI bridge network: the conflist built from [`NetworkConfig`] (pure) and the plugin
-//! binaries run directly, plugin by plugin, as a CNI runtime does (containerd.md §4, §9.5).
+//! binaries run directly, plugin by plugin, as a CNI runtime does (docs/containerd.md §4, §9.5).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

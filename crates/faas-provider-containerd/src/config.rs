@@ -1,5 +1,5 @@
 //! [`ContainerdConfig`]: everything the provider needs to know about the machine, with the
-//! faasd defaults (containerd.md §1, §4).
+//! faasd defaults (docs/containerd.md §1, §4).
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -66,7 +66,7 @@ pub enum Readiness {
     HttpGet(String),
 }
 
-/// The CNI bridge network (containerd.md §4).
+/// The CNI bridge network (docs/containerd.md §4).
 #[derive(Debug, Clone)]
 pub struct NetworkConfig {
     /// The CNI network name (`openfaas-cni-bridge`); also names host-local's directory.

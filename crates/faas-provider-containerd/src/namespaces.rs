@@ -1,4 +1,4 @@
-//! OpenFaaS namespaces as containerd namespaces labelled `openfaas=1` (api.md §7), and the purge
+//! OpenFaaS namespaces as containerd namespaces labelled `openfaas=1` (docs/api.md §7), and the purge
 //! of everything a namespace holds (used by delete and by test clean-up).
 
 use std::collections::{BTreeMap, HashMap};

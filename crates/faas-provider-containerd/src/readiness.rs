@@ -1,5 +1,5 @@
 //! Readiness: a replica is ready once a TCP connect (or `GET /_/health`) to `ip:port` succeeds
-//! (api.md §16 #8: available means ready, not merely started).
+//! (docs/api.md §16 #8: available means ready, not merely started).
 
 use std::net::SocketAddr;
 use std::time::Duration;

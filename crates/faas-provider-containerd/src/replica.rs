@@ -112,7 +112,7 @@ impl Slot {
 pub const MAX_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// How long a replica of a function with environment `env` may drain after SIGTERM (spec
-/// watchdog.md §7): its `grace_period`, else its watchdog's drain (`healthcheck_interval`,
+/// docs/watchdog.md §7): its `grace_period`, else its watchdog's drain (`healthcheck_interval`,
 /// which defaults to `write_timeout`) plus 2 s, else `default`; at most [`MAX_STOP_GRACE`].
 pub fn stop_grace(
     env: &std::collections::BTreeMap<String, String>,

@@ -1,4 +1,4 @@
-//! The OCI runtime spec of a function replica (containerd.md §3), built as JSON from the image
+//! The OCI runtime spec of a function replica (docs/containerd.md §3), built as JSON from the image
 //! config and the deployment. Pure: no I/O, tested with plain asserts.
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
 //! One replica's containerd objects: snapshot, container and task, joined to the CNI network
-//! (containerd.md §9.4). Creation rolls back whatever it made when a later step fails; teardown
+//! (docs/containerd.md §9.4). Creation rolls back whatever it made when a later step fails; teardown
 //! is SIGTERM, grace, SIGKILL, wait, then CNI DEL and deletes (§5).
 
 use std::collections::HashMap;

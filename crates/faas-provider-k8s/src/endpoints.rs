@@ -1,6 +1,6 @@
 //! The in-memory table of ready function replicas that
 //! [`Provider::resolve`](faas_core::Provider::resolve) reads on every invocation, fed by a
-//! watch on EndpointSlices (`spec/kubernetes.md` §7, our choice). No API call per invocation.
+//! watch on EndpointSlices (`docs/kubernetes.md` §7, our choice). No API call per invocation.
 //!
 //! A Service may have several EndpointSlices; the table keeps each slice's ready addresses and
 //! publishes, per function, the union as one [`EndpointSet`]. A set is swapped only when its

@@ -1,4 +1,4 @@
-//! The function operations against the API server (`spec/kubernetes.md` §2, §4–§7): deploy,
+//! The function operations against the API server (`docs/kubernetes.md` §2, §4–§7): deploy,
 //! update, delete, scale, list and get. The objects come from the pure builders in
 //! [`crate::objects`] and [`crate::status`]; this file only fetches, sends and retries.
 

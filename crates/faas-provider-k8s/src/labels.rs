@@ -1,5 +1,5 @@
 //! Label and annotation keys the provider writes on Kubernetes objects and reads back
-//! (`spec/kubernetes.md` §2, §8). Users and tools select on these, so they are a contract.
+//! (`docs/kubernetes.md` §2, §8). Users and tools select on these, so they are a contract.
 
 /// Label on a function's Deployment, pod template and Service selector: the function's name.
 /// `kubectl get deploy -l faas_function` lists functions; logs select pods with it.

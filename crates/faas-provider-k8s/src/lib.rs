@@ -1,6 +1,6 @@
 //! Kubernetes mode: a [`faas_core::Provider`] that runs each function as a Deployment and a
 //! Service in the function namespace (`openfaas-fn`), producing the objects faas-netes does
-//! (`spec/kubernetes.md`), so `kubectl`, probes and tools see what they expect.
+//! (`docs/kubernetes.md`), so `kubectl`, probes and tools see what they expect.
 //!
 //! What it is **not**: it runs no HTTP server (the gateway serves it) and reads no
 //! configuration from the environment (the `faas-k8s` binary does). It talks to the API server

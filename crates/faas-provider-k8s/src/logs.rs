@@ -1,4 +1,4 @@
-//! Function logs streamed from the pods (`spec/kubernetes.md` §7): each pod's container log
+//! Function logs streamed from the pods (`docs/kubernetes.md` §7): each pod's container log
 //! with timestamps, split into [`LogMessage`]s; with `follow`, pods that start later are
 //! followed too.
 //!
@@ -22,7 +22,7 @@ use crate::error::{ApiResultExt, Error};
 use crate::labels::FUNCTION_LABEL;
 use crate::provider::K8sProvider;
 
-/// Without `since` and `tail`, the last five minutes are returned (api.md §9).
+/// Without `since` and `tail`, the last five minutes are returned (docs/api.md §9).
 const DEFAULT_SINCE_SECONDS: i64 = 300;
 
 /// Lines buffered between the pod readers and the client.

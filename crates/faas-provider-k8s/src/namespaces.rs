@@ -1,4 +1,4 @@
-//! Namespaces (`spec/kubernetes.md` §8, our choice: classic semantics). A namespace is an
+//! Namespaces (`docs/kubernetes.md` §8, our choice: classic semantics). A namespace is an
 //! OpenFaaS one when it is the function namespace or carries the annotation key `openfaas`;
 //! the namespace API creates and edits Kubernetes Namespaces with that marker. Without
 //! multi-namespace mode only the function namespace is served and the API answers

@@ -1,5 +1,5 @@
 //! Pure builders of the Kubernetes objects a function is made of: its Deployment and Service
-//! from a [`FunctionDeployment`] (`spec/kubernetes.md` §2), and the update of an existing
+//! from a [`FunctionDeployment`] (`docs/kubernetes.md` §2), and the update of an existing
 //! Deployment (§4). No I/O here: the provider fetches, these functions decide, the provider
 //! sends.
 

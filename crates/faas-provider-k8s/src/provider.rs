@@ -31,7 +31,7 @@ use crate::status;
 pub(crate) const CONFLICT_RETRIES: u32 = 5;
 
 /// A [`Provider`] that runs each function as a Deployment and a Service (faas-netes
-/// compatible objects, `spec/kubernetes.md`).
+/// compatible objects, `docs/kubernetes.md`).
 ///
 /// `list`, `get` and `resolve` answer from memory: a reflector of the functions' Deployments
 /// and a table of ready endpoints from EndpointSlices, both fed by [`Watchers`]. Writes go to

@@ -1,4 +1,4 @@
-//! The Kubernetes API access the provider needs, as data (`spec/kubernetes.md` §10).
+//! The Kubernetes API access the provider needs, as data (`docs/kubernetes.md` §10).
 //!
 //! [`FUNCTION_NAMESPACE_ACCESS`] and [`CLUSTER_ACCESS`] list every (API group, resource, verb)
 //! the provider's calls use. The manifests in `deploy/k8s/` grant exactly these (a test

@@ -1,4 +1,4 @@
-//! Secrets (`spec/kubernetes.md` §8): labelled Kubernetes Secrets, one key per secret, and how
+//! Secrets (`docs/kubernetes.md` §8): labelled Kubernetes Secrets, one key per secret, and how
 //! a function's secrets are mounted. Pure builders first, then the provider's calls.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Pure mapping from a function's Deployment to what the API reports (`spec/kubernetes.md`
+//! Pure mapping from a function's Deployment to what the API reports (`docs/kubernetes.md`
 //! §5): the [`FunctionStatus`] of list and get, and the replica counts and timeout that
 //! [`Provider::resolve`](faas_core::Provider::resolve) needs.
 

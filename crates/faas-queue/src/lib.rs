@@ -1,4 +1,4 @@
-//! The durable async invocation queue on NATS JetStream (api.md §11).
+//! The durable async invocation queue on NATS JetStream (docs/api.md §11).
 //!
 //! The gateway hands each `POST /async-function/…` call to a [`JetStreamQueue`] (the
 //! [`faas_core::InvocationQueue`] it is given), which answers only once JetStream stored the

@@ -9,7 +9,7 @@
 //! | `faas_queue_dead_lettered_total` | counter | `function_name`, `reason` |
 //! | `faas_queue_completed_total` | counter | `function_name`, `code` |
 //!
-//! `function_name` is `<name>.<namespace>` as in the gateway's metrics (api.md §12); `code` is the
+//! `function_name` is `<name>.<namespace>` as in the gateway's metrics (docs/api.md §12); `code` is the
 //! function's status, `503` when it could not be reached.
 
 use prometheus_client::encoding::EncodeLabelSet;

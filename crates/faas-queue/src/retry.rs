@@ -1,6 +1,6 @@
 //! When to try again, and how long to wait: pure decisions, no I/O.
 //!
-//! **Which function answers are retried** (decision, api.md §11.3):
+//! **Which function answers are retried** (decision, docs/api.md §11.3):
 //! * `429`, `502`, `503`, `504` — always: overload, unreachable replica, not ready, deadline.
 //!   Whether the gateway or the function produced them, they mean "not now".
 //! * `408` and `500` — only when the response carries `X-OpenFaaS-Internal` (a platform

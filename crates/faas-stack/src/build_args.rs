@@ -1,5 +1,5 @@
 //! The `--build-arg` list of a function's image build, including `ADDITIONAL_PACKAGE` from its
-//! build options (stack.md §9).
+//! build options (docs/stack.md §9).
 
 use std::collections::BTreeMap;
 

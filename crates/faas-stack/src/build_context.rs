@@ -1,4 +1,4 @@
-//! The build folder `build/<fn>/` (stack.md §9): [`plan_build_context`] decides what is copied
+//! The build folder `build/<fn>/` (docs/stack.md §9): [`plan_build_context`] decides what is copied
 //! where without touching the disk; [`write_build_context`] does it.
 
 use std::path::{Component, Path, PathBuf};

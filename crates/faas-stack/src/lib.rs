@@ -1,4 +1,4 @@
-//! Reads OpenFaaS `stack.yml` files the way faas-cli 0.16 does (`spec/stack.md`), plus the
+//! Reads OpenFaaS `stack.yml` files the way faas-cli 0.16 does (`docs/stack.md`), plus the
 //! documents around them: language templates, the function store and the template store; and
 //! plans the `build/<fn>/` folders images are built from.
 //!

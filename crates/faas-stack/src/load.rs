@@ -1,5 +1,5 @@
 //! From a path or text to a validated [`StackFile`]: find the file, substitute `${VAR}`, parse
-//! the first YAML document, validate (stack.md §1, §2, §4, §6).
+//! the first YAML document, validate (docs/stack.md §1, §2, §4, §6).
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,4 @@
-//! From a stack function plus command-line flags to a [`FunctionDeployment`] (stack.md §3, §7).
+//! From a stack function plus command-line flags to a [`FunctionDeployment`] (docs/stack.md §3, §7).
 //!
 //! [`deployment`] is pure: environment files and the template's `fprocess` are read by the
 //! caller ([`read_environment_files`], [`crate::template::template_fprocess`]) or all at once
@@ -36,7 +36,7 @@ pub struct DeployOverrides {
     pub namespace: Option<String>,
 }
 
-/// Appends `:latest` when the last path segment of `image` has no tag (stack.md §7).
+/// Appends `:latest` when the last path segment of `image` has no tag (docs/stack.md §7).
 pub fn image_with_default_tag(image: &str) -> String {
     let last_segment = image.rsplit('/').next().unwrap_or(image);
     if last_segment.contains(':') || last_segment.contains('@') {

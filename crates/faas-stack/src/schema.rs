@@ -1,4 +1,4 @@
-//! The stack file's public shape (stack.md §2): [`StackFile`], [`Provider`], [`Function`],
+//! The stack file's public shape (docs/stack.md §2): [`StackFile`], [`Provider`], [`Function`],
 //! [`Configuration`]. Values are plain; where each came from is kept in a [`SourceMap`] so
 //! later steps (environment files, templates, build folders) can point at lines too.
 

@@ -1,4 +1,4 @@
-//! `--filter GLOB` / `--regex RE`: which functions of a stack a command acts on (stack.md §5).
+//! `--filter GLOB` / `--regex RE`: which functions of a stack a command acts on (docs/stack.md §5).
 
 use regex::Regex;
 

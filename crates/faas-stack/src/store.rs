@@ -1,4 +1,4 @@
-//! The function store (v2) document behind `store list | describe | deploy` (stack.md §11).
+//! The function store (v2) document behind `store list | describe | deploy` (docs/stack.md §11).
 //!
 //! Unlike faas-cli, the image is looked up with the same case-insensitive platform match that
 //! lists a function, so `--platform X86_64` deploys the x86_64 image rather than `""`.

@@ -1,5 +1,5 @@
 //! `${VAR}` substitution: the text pre-pass applied to a stack file before YAML parsing
-//! (stack.md §4).
+//! (docs/stack.md §4).
 //!
 //! Only the braced form is expanded; `$VAR` stays as written and `$$` is an escaped `$`.
 //! Defaults nest (`${A:-${B}}`) and are expanded only when chosen. The supported forms:

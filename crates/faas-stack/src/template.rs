@@ -1,4 +1,4 @@
-//! Language templates: `template.yml` (stack.md §8.1) and the `template/<lang>/` layout (§8.2).
+//! Language templates: `template.yml` (docs/stack.md §8.1) and the `template/<lang>/` layout (§8.2).
 
 use std::path::{Path, PathBuf};
 

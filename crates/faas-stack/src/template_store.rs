@@ -1,4 +1,4 @@
-//! The template store document behind `template store list | describe | pull` (stack.md §12).
+//! The template store document behind `template store list | describe | pull` (docs/stack.md §12).
 
 use serde::Deserialize;
 

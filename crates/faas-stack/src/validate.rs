@@ -1,4 +1,4 @@
-//! Checks on a parsed stack (stack.md §6): provider name and version as faas-cli checks them,
+//! Checks on a parsed stack (docs/stack.md §6): provider name and version as faas-cli checks them,
 //! plus our name rules, each error pointing at the line of the offending value.
 
 use faas_core::name::{is_dns1123_label, is_dns1123_subdomain, MAX_LABEL_LEN, MAX_SUBDOMAIN_LEN};

@@ -2,7 +2,7 @@
 //!
 //! All responses use [`ResponseBody`], a boxed body whose errors are the crate's [`Error`]. A body
 //! that yields an error makes hyper abort the response: for a chunked response the terminating
-//! chunk is never sent, so clients can tell a truncated stream from a complete one (spec §10).
+//! chunk is never sent, so clients can tell a truncated stream from a complete one (docs/watchdog.md §10).
 
 use std::future::Future;
 use std::pin::Pin;

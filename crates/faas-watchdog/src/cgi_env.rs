@@ -1,4 +1,4 @@
-//! The `Http_*` environment a forked function process sees (spec §4).
+//! The `Http_*` environment a forked function process sees (docs/watchdog.md §4).
 //!
 //! Pure: built from the request head, so the rules are tested with plain asserts.
 

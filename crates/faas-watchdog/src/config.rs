@@ -1,4 +1,4 @@
-//! [`Config`]: the watchdog's settings, read from environment variables (spec/watchdog.md §2).
+//! [`Config`]: the watchdog's settings, read from environment variables (docs/watchdog.md §2).
 //!
 //! Parsing is pure: [`Config::from_vars`] takes any list of pairs, so tests never touch the
 //! process environment. Defaults depend on the mode: with `mode` unset the watchdog behaves like
@@ -14,7 +14,7 @@ use faas_core::timeout::parse_duration;
 
 use crate::error::Error;
 
-/// How requests are served (spec §3).
+/// How requests are served (docs/watchdog.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Classic watchdog: fork per request, output buffered, `mode` unset.

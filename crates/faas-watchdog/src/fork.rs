@@ -1,4 +1,4 @@
-//! Buffered fork per request: the classic watchdog and of-watchdog `serializing` (spec §3.1, §3.2).
+//! Buffered fork per request: the classic watchdog and of-watchdog `serializing` (docs/watchdog.md §3.1, §3.2).
 //!
 //! The request body is streamed into the process's stdin while its output is collected; the
 //! response is sent once the process has exited. Only the output is buffered, never the request

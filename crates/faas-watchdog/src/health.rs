@@ -1,4 +1,4 @@
-//! Health, readiness and the lock file (spec §5).
+//! Health, readiness and the lock file (docs/watchdog.md §5).
 //!
 //! The watchdog is *healthy* when it accepts connections, can serve (in http mode: the upstream
 //! has accepted a connection) and its lock file exists. The lock file is written once the
@@ -82,7 +82,7 @@ impl Lifecycle {
     }
 }
 
-/// `GET /_/health`: 200 `OK` when up and the lock file exists, else 503 (spec §5).
+/// `GET /_/health`: 200 `OK` when up and the lock file exists, else 503 (docs/watchdog.md §5).
 pub(crate) fn health(
     method: &Method,
     lifecycle: &Lifecycle,

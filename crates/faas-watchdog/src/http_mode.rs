@@ -1,4 +1,4 @@
-//! of-watchdog `http` mode (spec §3.4, fixed per §10): one long-running function process that
+//! of-watchdog `http` mode (docs/watchdog.md §3.4, fixed per §10): one long-running function process that
 //! serves HTTP itself; the watchdog proxies each request to `upstream_url`.
 //!
 //! The process is started once, its stdout and stderr go to the logs, and the watchdog reports
@@ -261,7 +261,7 @@ fn empty_upstream_body() -> UpstreamBody {
         .boxed_unsync()
 }
 
-/// The request's deadline: `exec_timeout`, shortened by an `X-Timeout` header (spec §2).
+/// The request's deadline: `exec_timeout`, shortened by an `X-Timeout` header (docs/watchdog.md §2).
 fn request_deadline(headers: &HeaderMap, exec_timeout: Option<Duration>) -> Option<Duration> {
     let asked = headers
         .get("x-timeout")

@@ -1,4 +1,4 @@
-//! The `max_inflight` limit (spec §6): a counter of requests being served and permits that give
+//! The `max_inflight` limit (docs/watchdog.md §6): a counter of requests being served and permits that give
 //! their slot back when dropped.
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,4 @@
-//! The function watchdog: the HTTP server in every function container (spec/watchdog.md).
+//! The function watchdog: the HTTP server in every function container (docs/watchdog.md).
 //!
 //! It turns HTTP requests into process invocations (fork modes) or proxies them to a server the
 //! function starts (http mode), and is a drop-in for both upstream watchdogs: the classic

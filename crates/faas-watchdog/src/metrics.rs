@@ -1,4 +1,4 @@
-//! The watchdog's request metrics (spec §9), kept with `prometheus-client` and exposed by
+//! The watchdog's request metrics (docs/watchdog.md §9), kept with `prometheus-client` and exposed by
 //! `metrics_server` in the Prometheus text format.
 //!
 //! Three families, with the names both upstream watchdogs use:
@@ -9,7 +9,7 @@
 //!
 //! Only function requests count, in every mode, including the watchdog's own answers to them
 //! (429 over `max_inflight`, 504 and 408 on timeouts); `/_/health` and `/_/ready` never do
-//! (spec §5). `method` is lower-case (`post`); methods outside RFC 9110 share `other`, so a
+//! (docs/watchdog.md §5). `method` is lower-case (`post`); methods outside RFC 9110 share `other`, so a
 //! client cannot create series at will. `code` is the status sent, or `0` when none was: the
 //! connection was closed instead (`write_timeout` in fork modes, a client that went away).
 //!

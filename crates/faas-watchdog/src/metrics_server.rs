@@ -1,4 +1,4 @@
-//! The metrics endpoint (spec §9, §10): `GET /metrics` on its own listener (`metrics_port`).
+//! The metrics endpoint (docs/watchdog.md §9, §10): `GET /metrics` on its own listener (`metrics_port`).
 //!
 //! [`MetricsEndpoint::start`] serves the listener the caller bound in a background task;
 //! [`MetricsEndpoint::stop`] closes it and ends its connections, which the server does once the

@@ -1,4 +1,4 @@
-//! Responses the watchdog makes itself, as opposed to the function's (spec §3, §5, §6).
+//! Responses the watchdog makes itself, as opposed to the function's (docs/watchdog.md §3, §5, §6).
 //!
 //! Error responses generated here carry `X-OpenFaaS-Internal` so a gateway can tell them from a
 //! function's own 500s, with the values the upstream watchdogs use.
@@ -46,7 +46,7 @@ pub(crate) fn method_not_allowed() -> Response<ResponseBody> {
     text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed\n")
 }
 
-/// 429 with the exact body both upstream watchdogs send (spec §6).
+/// 429 with the exact body both upstream watchdogs send (docs/watchdog.md §6).
 pub(crate) fn too_many_requests(limit: usize) -> Response<ResponseBody> {
     let mut response = text(
         StatusCode::TOO_MANY_REQUESTS,

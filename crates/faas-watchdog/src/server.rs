@@ -1,5 +1,5 @@
 //! The HTTP server: accept loop, routing, `max_inflight`, metrics, and the shutdown drain
-//! (spec §7, §9).
+//! (docs/watchdog.md §7, §9).
 //!
 //! [`serve`] takes bound listeners and a shutdown future; it never binds or reads signals, so
 //! tests pass their own. Shutdown runs in three steps: health and readiness turn 503 and the lock
@@ -55,10 +55,10 @@ struct Watchdog {
     metrics: Option<Arc<Metrics>>,
 }
 
-/// Serves function requests on `listener` until `shutdown` resolves, then drains (spec §7).
+/// Serves function requests on `listener` until `shutdown` resolves, then drains (docs/watchdog.md §7).
 ///
 /// With a `metrics_listener` (bound to `metrics_port`), requests are measured and
-/// `GET /metrics` is served on it until the drain ends (spec §9); with `None`, nothing is
+/// `GET /metrics` is served on it until the drain ends (docs/watchdog.md §9); with `None`, nothing is
 /// measured.
 ///
 /// Returns `Ok` after a requested shutdown. In http mode, an upstream process that exits on its
@@ -301,7 +301,7 @@ impl Watchdog {
         result
     }
 
-    /// `GET /_/ready` (spec §5).
+    /// `GET /_/ready` (docs/watchdog.md §5).
     async fn ready(&self, request: &Request<Incoming>) -> Response<ResponseBody> {
         let saturated = self
             .inflight

@@ -1,4 +1,4 @@
-//! of-watchdog `static` mode (spec §3.5): a file server over `static_path`.
+//! of-watchdog `static` mode (docs/watchdog.md §3.5): a file server over `static_path`.
 //!
 //! GET and HEAD only. A path is percent-decoded and must not climb out of the root (`..`
 //! segments are refused); a directory serves its `index.html`, and a directory asked for without

@@ -1,4 +1,4 @@
-//! of-watchdog `streaming` mode (spec §3.3, fixed per §10): fork per request, stdout streamed
+//! of-watchdog `streaming` mode (docs/watchdog.md §3.3, fixed per §10): fork per request, stdout streamed
 //! to the client as the process produces it.
 //!
 //! A task owns the process: it feeds the request body to stdin, forwards stdout chunks over a

@@ -20,7 +20,7 @@ pub(crate) fn env_map(body: &Bytes) -> HashMap<String, String> {
         .collect()
 }
 
-/// The request of spec §4's example: `POST /sub/path?q=1&r=2`, body `hi`.
+/// The request of docs/watchdog.md §4's example: `POST /sub/path?q=1&r=2`, body `hi`.
 pub(crate) fn env_request() -> Request<crate::harness::RequestBody> {
     Request::post("/sub/path?q=1&r=2")
         .header("host", "127.0.0.1:8000")
@@ -146,7 +146,7 @@ async fn classic_exec_timeout_kills_the_process_group() {
     assert_eq!(
         status,
         StatusCode::REQUEST_TIMEOUT,
-        "classic answers 408 (spec §3.1)"
+        "classic answers 408 (docs/watchdog.md §3.1)"
     );
     assert_eq!(body, "Killed process.\n");
     assert!(

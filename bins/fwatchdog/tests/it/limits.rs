@@ -1,4 +1,4 @@
-//! `max_inflight`: the request over the limit gets 429, and `/_/ready` follows (spec §6).
+//! `max_inflight`: the request over the limit gets 429, and `/_/ready` follows (docs/watchdog.md §6).
 
 use std::time::Duration;
 

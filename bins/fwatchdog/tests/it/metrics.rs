@@ -1,4 +1,4 @@
-//! Metrics on `metrics_port` (spec §9, §10): every function request is counted by code and
+//! Metrics on `metrics_port` (docs/watchdog.md §9, §10): every function request is counted by code and
 //! method in every mode, `/_/health` and `/_/ready` are not, the port is configurable, `0`
 //! disables it, a taken port does not stop the function, and the endpoint stops with the drain.
 

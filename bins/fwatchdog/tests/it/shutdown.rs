@@ -1,5 +1,5 @@
 //! SIGTERM: health drops at once, serving continues for `healthcheck_interval`, then new
-//! connections are refused while in-flight requests finish, then the process exits (spec §7).
+//! connections are refused while in-flight requests finish, then the process exits (docs/watchdog.md §7).
 
 use std::time::Duration;
 

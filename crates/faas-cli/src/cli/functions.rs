@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 
 use super::{GatewayArgs, StackArgs};
 
-/// How `--tag` versions an image (stack.md §7).
+/// How `--tag` versions an image (docs/stack.md §7).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum TagFormat {
     /// The image as written in the stack file.
@@ -61,7 +61,7 @@ pub struct BuildFlags {
     pub quiet: bool,
 }
 
-/// Flags of the deploy step (stack.md §3 merge rules).
+/// Flags of the deploy step (docs/stack.md §3 merge rules).
 #[derive(Debug, Clone, Args)]
 pub struct DeployFlags {
     /// Namespace to deploy to (wins over the stack's).

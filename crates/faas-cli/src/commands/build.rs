@@ -1,4 +1,4 @@
-//! `faas build`: write `build/<fn>/` for each function (stack.md §9) and build its image.
+//! `faas build`: write `build/<fn>/` for each function (docs/stack.md §9) and build its image.
 
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! `faas deploy`: turn stack functions (or `--image`/`--name`) into FunctionDeployments and send
-//! them: PUT, then POST on 404 (api.md §15.4).
+//! them: PUT, then POST on 404 (docs/api.md §15.4).
 
 use std::path::Path;
 
@@ -51,7 +51,7 @@ pub async fn deploy(ctx: &Context, args: &DeployArgs) -> Result<ExitStatus, Erro
     Ok(ExitStatus::Success)
 }
 
-/// The flag side of the stack.md §3 merge.
+/// The flag side of the docs/stack.md §3 merge.
 pub fn overrides(flags: &DeployFlags) -> Result<DeployOverrides, Error> {
     Ok(DeployOverrides {
         env: key_values(&flags.env, "--env")?,

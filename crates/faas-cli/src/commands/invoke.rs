@@ -1,5 +1,5 @@
 //! `faas invoke NAME`: stdin as the body of `/function/<name>.<ns>` (or `/async-function/…`),
-//! the response body to stdout unchanged (api.md §15.5). No credentials are sent.
+//! the response body to stdout unchanged (docs/api.md §15.5). No credentials are sent.
 
 use std::io::IsTerminal as _;
 

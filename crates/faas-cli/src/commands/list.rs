@@ -1,4 +1,4 @@
-//! `faas list`: `Function  Invocations  Replicas`, laid out like faas-cli (api.md §15.6).
+//! `faas list`: `Function  Invocations  Replicas`, laid out like faas-cli (docs/api.md §15.6).
 
 use super::{optional_stack, ExitStatus};
 use crate::cli::ListArgs;

@@ -1,5 +1,5 @@
 //! `faas login`: check the credentials with GET /system/functions, then store them in the
-//! config file (api.md §15.2, §15.3).
+//! config file (docs/api.md §15.2, §15.3).
 
 use super::{optional_stack, read_stdin, ExitStatus};
 use crate::cli::LoginArgs;

@@ -1,5 +1,5 @@
 //! `faas logs NAME`: the NDJSON stream of GET /system/logs, one line per message as
-//! `<timestamp> <name> (<instance>) <text>` (api.md §9, §15.9).
+//! `<timestamp> <name> (<instance>) <text>` (docs/api.md §9, §15.9).
 
 use bytes::{Buf as _, BytesMut};
 use faas_core::LogMessage;

@@ -1,4 +1,4 @@
-//! `faas namespace list|create|remove` (api.md §7).
+//! `faas namespace list|create|remove` (docs/api.md §7).
 
 use super::ExitStatus;
 use crate::cli::GatewayArgs;

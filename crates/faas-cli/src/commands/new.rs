@@ -1,4 +1,4 @@
-//! `faas new NAME --lang L` and `faas new --list` (stack.md §10): the handler folder from the
+//! `faas new NAME --lang L` and `faas new --list` (docs/stack.md §10): the handler folder from the
 //! template's `function/`, and `NAME.yml` (or an entry appended to `--append FILE`).
 
 use std::path::Path;

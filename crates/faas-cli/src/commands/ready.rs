@@ -1,5 +1,5 @@
 //! `faas ready [NAME]`: wait for /healthz to answer 200, or for a function to have a ready
-//! replica (api.md §15.6).
+//! replica (docs/api.md §15.6).
 
 use super::{optional_stack, ExitStatus};
 use crate::cli::ReadyArgs;

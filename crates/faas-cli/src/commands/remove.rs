@@ -1,4 +1,4 @@
-//! `faas remove [NAME]` (also `rm`, `delete`): DELETE /system/functions (api.md §15.7).
+//! `faas remove [NAME]` (also `rm`, `delete`): DELETE /system/functions (docs/api.md §15.7).
 
 use super::project::selected;
 use super::ExitStatus;

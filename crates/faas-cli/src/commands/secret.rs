@@ -1,4 +1,4 @@
-//! `faas secret create|update|list|remove` (api.md §6, §15.10).
+//! `faas secret create|update|list|remove` (docs/api.md §6, §15.10).
 
 use base64::Engine as _;
 use faas_core::Secret;

@@ -1,4 +1,4 @@
-//! `faas store list|inspect|deploy`: the function store (stack.md §11) from a path, a file://
+//! `faas store list|inspect|deploy`: the function store (docs/stack.md §11) from a path, a file://
 //! URL or an http(s) URL.
 
 use faas_stack::{FunctionStore, StoreFunction};
@@ -104,7 +104,7 @@ pub async fn inspect(name: &str, source: &StoreSourceArgs) -> Result<ExitStatus,
     Ok(ExitStatus::Success)
 }
 
-/// `store deploy NAME`: PUT then POST exactly the stack.md §11 body.
+/// `store deploy NAME`: PUT then POST exactly the docs/stack.md §11 body.
 pub async fn deploy(ctx: &Context, args: &StoreDeployArgs) -> Result<ExitStatus, Error> {
     let store = load(&args.source).await?;
     let f = find(&store, &args.name, &args.source)?;

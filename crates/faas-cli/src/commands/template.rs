@@ -1,4 +1,4 @@
-//! `faas template pull [REPO|DIR]` and `faas template store list|pull` (stack.md §8.2, §12).
+//! `faas template pull [REPO|DIR]` and `faas template store list|pull` (docs/stack.md §8.2, §12).
 //! Without a network the shipped templates stand in: `template pull` with no repository
 //! writes them, and a store template we ship (bash-streaming) is used when its repository
 //! cannot be reached.

@@ -1,9 +1,9 @@
 use super::*;
 
-/// The deploy example of api.md §5.1, byte for byte.
+/// The deploy example of docs/api.md §5.1, byte for byte.
 const DEPLOY_EXAMPLE: &str = r#"{"service":"echo","image":"ghcr.io/openfaas/alpine:latest","namespace":"openfaas-fn","envProcess":"cat","envVars":{"write_timeout":"10s"},"constraints":["node.platform.os == linux"],"secrets":["api-key"],"labels":{"com.openfaas.scale.max":"5","com.openfaas.scale.min":"1"},"annotations":{"topic":"cron-function"},"limits":{"memory":"128Mi","cpu":"500m"},"requests":{"memory":"64Mi"},"readOnlyRootFilesystem":true}"#;
 
-/// The status example of api.md §5.3, byte for byte.
+/// The status example of docs/api.md §5.3, byte for byte.
 const STATUS_EXAMPLE: &str = r#"{"name":"echo","image":"ghcr.io/openfaas/alpine:latest","namespace":"openfaas-fn","envProcess":"cat","envVars":{"write_timeout":"10s"},"secrets":["api-key"],"labels":{"com.openfaas.scale.min":"1"},"annotations":{"topic":"cron-function"},"limits":{"memory":"128Mi"},"invocationCount":42,"replicas":1,"availableReplicas":1,"createdAt":"2026-11-25T13:11:03.167198738Z","usage":{"cpu":1.5,"totalMemoryBytes":7340032}}"#;
 
 #[test]

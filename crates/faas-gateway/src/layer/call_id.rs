@@ -1,5 +1,5 @@
 //! `X-Call-Id` and `X-Start-Time`: kept or generated on the request, always echoed on the
-//! response (api.md §10.2, §10.3).
+//! response (docs/api.md §10.2, §10.3).
 
 use std::future::Future;
 use std::pin::Pin;

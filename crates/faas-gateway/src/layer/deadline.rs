@@ -1,5 +1,5 @@
 //! The per-function deadline: no response head by the invocation's deadline → 504 with a
-//! message (api.md §10.5). The body that follows streams for as long as it takes.
+//! message (docs/api.md §10.5). The body that follows streams for as long as it takes.
 
 use std::task::{Context, Poll};
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Counts invocations of known functions: `gateway_function_invocation_started` when a call
 //! enters, `gateway_function_invocation_total` and `gateway_functions_seconds` by status code
-//! when its response head (or error) comes back (api.md §12).
+//! when its response head (or error) comes back (docs/api.md §12).
 
 use std::future::Future;
 use std::pin::Pin;

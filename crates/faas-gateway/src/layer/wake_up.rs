@@ -1,4 +1,4 @@
-//! Scale from zero and wait-for-ready (api.md §10.6): when a function has no ready replica, scale
+//! Scale from zero and wait-for-ready (docs/api.md §10.6): when a function has no ready replica, scale
 //! it up if it is at zero — once for all concurrent callers — then wait until a replica is ready,
 //! bounded by the invocation's deadline (or the configured wait, if shorter), else 503.
 //!

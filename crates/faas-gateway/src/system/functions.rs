@@ -1,5 +1,5 @@
 //! `/system/functions`, `/system/function/{name}` and `/system/scale-function/{name}`
-//! (api.md §5).
+//! (docs/api.md §5).
 
 use faas_core::{
     DeleteFunctionRequest, DeployOutcome, FunctionDeployment, FunctionRef, FunctionStatus,

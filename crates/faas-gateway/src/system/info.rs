@@ -1,4 +1,4 @@
-//! `GET /system/info`, `GET /healthz` and `GET /metrics` (api.md §8, §12).
+//! `GET /system/info`, `GET /healthz` and `GET /metrics` (docs/api.md §8, §12).
 
 use faas_core::GatewayInfo;
 use http::header::{HeaderValue, CONTENT_TYPE};

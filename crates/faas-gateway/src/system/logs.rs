@@ -1,4 +1,4 @@
-//! `GET /system/logs` (api.md §9): the query parsed as upstream does, then an NDJSON stream,
+//! `GET /system/logs` (docs/api.md §9): the query parsed as upstream does, then an NDJSON stream,
 //! one JSON object per line, each sent as soon as the provider yields it.
 
 use bytes::Bytes;

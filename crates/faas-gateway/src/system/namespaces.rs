@@ -1,4 +1,4 @@
-//! `/system/namespaces` and `/system/namespace/…` (api.md §7). faas-cli sends no
+//! `/system/namespaces` and `/system/namespace/…` (docs/api.md §7). faas-cli sends no
 //! `Content-Type`, so none is required.
 
 use faas_core::name::validate_namespace;

@@ -1,4 +1,4 @@
-//! `/system/secrets` (api.md §6): values are never returned nor logged.
+//! `/system/secrets` (docs/api.md §6): values are never returned nor logged.
 
 use faas_core::name::validate_secret_name;
 use faas_core::Secret;

@@ -1,4 +1,4 @@
-//! `/async-function/…` (api.md §11.1) with a recording queue.
+//! `/async-function/…` (docs/api.md §11.1) with a recording queue.
 
 use std::sync::{Arc, Mutex};
 

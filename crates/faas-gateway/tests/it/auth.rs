@@ -1,4 +1,4 @@
-//! Basic auth on every `/system/*` route, never on the open ones (api.md §4).
+//! Basic auth on every `/system/*` route, never on the open ones (docs/api.md §4).
 
 use http::Method;
 

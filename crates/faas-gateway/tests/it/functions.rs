@@ -1,4 +1,4 @@
-//! `/system/functions`, `/system/function/{name}`, `/system/scale-function/{name}` (api.md §5).
+//! `/system/functions`, `/system/function/{name}`, `/system/scale-function/{name}` (docs/api.md §5).
 
 use http::Method;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! `GET /system/logs` (api.md §9).
+//! `GET /system/logs` (docs/api.md §9).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! `/system/namespaces` and `/system/namespace/…` (api.md §7).
+//! `/system/namespaces` and `/system/namespace/…` (docs/api.md §7).
 
 use http::Method;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! The invocation proxy `/function/…` (api.md §10): addressing, headers, errors, deadlines.
+//! The invocation proxy `/function/…` (docs/api.md §10): addressing, headers, errors, deadlines.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Scale from zero (api.md §10.6): one scale-up for concurrent callers, a readiness wait bounded
+//! Scale from zero (docs/api.md §10.6): one scale-up for concurrent callers, a readiness wait bounded
 //! by the deadline, then 503.
 
 use std::time::Duration;

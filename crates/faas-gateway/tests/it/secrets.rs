@@ -1,4 +1,4 @@
-//! `/system/secrets` (api.md §6).
+//! `/system/secrets` (docs/api.md §6).
 
 use http::Method;
 

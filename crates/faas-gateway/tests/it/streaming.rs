@@ -1,4 +1,4 @@
-//! Bodies stream through the proxy both ways (api.md §10.4): response chunks are forwarded as
+//! Bodies stream through the proxy both ways (docs/api.md §10.4): response chunks are forwarded as
 //! they arrive, and a 1 GiB upload passes without the gateway's memory growing.
 
 use std::io::{BufRead as _, BufReader};

@@ -1,4 +1,4 @@
-//! `/system/info`, `/healthz`, `/metrics`, unknown paths and wrong methods (api.md §2, §8, §12).
+//! `/system/info`, `/healthz`, `/metrics`, unknown paths and wrong methods (docs/api.md §2, §8, §12).
 
 use http::Method;
 use serde_json::json;

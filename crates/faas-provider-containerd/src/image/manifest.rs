@@ -1,5 +1,5 @@
 //! The OCI/Docker image documents this crate reads (index, manifest, config), platform
-//! selection and layer chain IDs (containerd.md §9.3). Pure: no I/O.
+//! selection and layer chain IDs (docs/containerd.md §9.3). Pure: no I/O.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Image references: `alpine` → `docker.io/library/alpine:latest` (containerd.md §2), and where
+//! Image references: `alpine` → `docker.io/library/alpine:latest` (docs/containerd.md §2), and where
 //! a registry is reached.
 
 use crate::error::{Error, Result};

@@ -1,6 +1,6 @@
 //! Writing an image into containerd (content blobs with GC labels, the image record, unpacked
 //! snapshots) and reading it back, the way `ctr images import` does on containerd 1.6, which has
-//! no transfer service (containerd.md §9.3).
+//! no transfer service (docs/containerd.md §9.3).
 
 use std::collections::HashMap;
 

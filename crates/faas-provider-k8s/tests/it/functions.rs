@@ -10,7 +10,7 @@ use crate::mock::{self, status};
 const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/openfaas-fn/deployments";
 const SERVICES: &str = "/api/v1/namespaces/openfaas-fn/services";
 
-/// The request of spec/kubernetes.md §2.3.
+/// The request of docs/kubernetes.md §2.3.
 fn nodeinfo() -> FunctionDeployment {
     serde_json::from_value(json!({
         "service": "nodeinfo", "image": "ghcr.io/openfaas/nodeinfo:latest",

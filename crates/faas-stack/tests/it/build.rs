@@ -1,4 +1,4 @@
-//! Templates and build folders (stack.md §8, §9) in a temporary project.
+//! Templates and build folders (docs/stack.md §8, §9) in a temporary project.
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! From stack functions and flags to FunctionDeployments (stack.md §3, §7).
+//! From stack functions and flags to FunctionDeployments (docs/stack.md §3, §7).
 
 use std::collections::BTreeMap;
 use std::path::Path;

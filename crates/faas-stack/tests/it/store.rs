@@ -1,4 +1,4 @@
-//! The function store (§11) and template store (§12) documents.
+//! The function store (docs/stack.md §11) and template store (docs/stack.md §12) documents.
 
 use faas_stack::store::store_platform;
 use faas_stack::template_store::find_template;

@@ -1,4 +1,4 @@
-//! Every row of the substitution table (stack.md §4), observed with `CMD=cat LOWER=abc
+//! Every row of the substitution table (docs/stack.md §4), observed with `CMD=cat LOWER=abc
 //! EMPTY_VAR=` and `UNSET_VAR` unset.
 
 use std::collections::BTreeMap;
