@@ -231,10 +231,7 @@ async fn stop_stale_containerds() {
                 .await;
         }
         if let Ok(bridge) = std::fs::read_to_string(dir.join("bridge")) {
-            let _ = std::process::Command::new("ip")
-                .args(["link", "del", bridge.trim()])
-                .output();
-            let _ = std::fs::remove_dir_all(Path::new("/var/run/cni").join(bridge.trim()));
+            faas_e2e::env::remove_network(bridge.trim()).await;
         }
         stop_containerd(&dir);
     }

@@ -148,12 +148,15 @@ impl TestEnv {
         // Replicas purged with the namespace (or left by a killed faasd) keep their network
         // namespaces pinned under the state dir: unpin them, or they outlive the test.
         faas_provider_containerd::netns::remove_all(&self.state_dir().join("netns"));
-        remove_network(&self.bridge);
+        remove_network(&self.bridge).await;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn remove_network(bridge: &str) {
+/// Removes the world's bridge, its IPAM dir and the masquerade rules of its replicas (CNI DEL
+/// never ran for replicas purged with the namespace or left by a killed faasd).
+pub async fn remove_network(bridge: &str) {
+    faas_provider_containerd::cni::remove_network_nat(bridge).await;
     let _ = Command::new("ip").args(["link", "del", bridge]).output();
     let _ = std::fs::remove_dir_all(Path::new("/var/run/cni").join(bridge));
 }
@@ -184,7 +187,7 @@ async fn sweep_stale(socket: &Path) {
             .purge(&name, "overlayfs")
             .await;
         if let Some(n) = parts.next() {
-            remove_network(&format!("fe{pid}x{n}"));
+            remove_network(&format!("fe{pid}x{n}")).await;
             let _ = std::fs::remove_dir_all(work_dir().join(format!("w-{pid}-{n}")));
         }
     }

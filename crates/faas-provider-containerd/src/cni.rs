@@ -205,23 +205,8 @@ impl Cni {
 
     async fn remove_masquerade(&self, container_id: &str, ip: Ipv4Addr) {
         let chain = masquerade_chain(&self.net.name, container_id);
-        let listed = tokio::process::Command::new("iptables")
-            .args(["-w", "-t", "nat", "-S", "POSTROUTING"])
-            .output()
-            .await;
-        if let Ok(out) = listed {
-            for rule in String::from_utf8_lossy(&out.stdout).lines() {
-                if rule.contains(&format!("-j {chain}")) && rule.contains(&ip.to_string()) {
-                    let args: Vec<String> = rule
-                        .replacen("-A ", "-D ", 1)
-                        .split_whitespace()
-                        .map(|s| s.trim_matches('"').to_owned())
-                        .collect();
-                    // Comments contain spaces: delete by spec only when simple, else by number.
-                    let _ = run_iptables(&delete_rule_args(rule, &args)).await;
-                }
-            }
-        }
+        let source = format!("{ip}/32");
+        remove_nat_rules(|rule| rule_jumps_to(rule, &chain) && rule.contains(&source)).await;
         let _ = run_iptables(&["-t", "nat", "-F", &chain]).await;
         let _ = run_iptables(&["-t", "nat", "-X", &chain]).await;
     }
@@ -288,19 +273,94 @@ impl Cni {
     }
 }
 
-fn delete_rule_args<'a>(rule: &'a str, _args: &'a [String]) -> Vec<&'a str> {
-    // `-A POSTROUTING -s 10.1.2.3/32 -m comment --comment "name: \"x\" id: \"y\"" -j CNI-…`:
-    // delete by the source and jump only; the comment is matched by iptables automatically
-    // when the rule is unique, so we rebuild without it.
-    let mut out = vec!["-t", "nat", "-D", "POSTROUTING"];
-    let words: Vec<&str> = rule.split_whitespace().collect();
-    for pair in words.windows(2) {
-        if pair[0] == "-s" || pair[0] == "-j" {
-            out.push(pair[0]);
-            out.push(pair[1]);
+/// Removes the masquerade rules and chains the bridge plugin made for every container of
+/// `network` (the plugin names the network in each rule's comment): what a CNI DEL per
+/// container would have removed, for a network whose containers are gone without one (a
+/// killed faasd, a purged namespace). Returns how many rules were removed. Errors of single
+/// `iptables` calls are skipped: this is cleanup.
+pub async fn remove_network_nat(network: &str) -> usize {
+    let marker = format!("name: \\\"{network}\\\"");
+    let chains = remove_nat_rules(|rule| rule.contains(&marker)).await;
+    for chain in &chains {
+        let _ = run_iptables(&["-t", "nat", "-F", chain]).await;
+        let _ = run_iptables(&["-t", "nat", "-X", chain]).await;
+    }
+    chains.len()
+}
+
+/// Deletes the `POSTROUTING` rules of the nat table that `select` picks (given each rule as
+/// `iptables -S` prints it), each by its exact spec; the `CNI-` chains they jumped to.
+async fn remove_nat_rules(select: impl Fn(&str) -> bool) -> Vec<String> {
+    let Ok(out) = tokio::process::Command::new("iptables")
+        .args(["-w", "-t", "nat", "-S", "POSTROUTING"])
+        .output()
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut chains = Vec::new();
+    for rule in String::from_utf8_lossy(&out.stdout).lines() {
+        if !rule.starts_with("-A POSTROUTING ") || !select(rule) {
+            continue;
+        }
+        let mut args = split_rule(rule);
+        args[0] = "-D".to_owned();
+        let mut argv = vec!["-t", "nat"];
+        argv.extend(args.iter().map(String::as_str));
+        if run_iptables(&argv).await.is_ok() {
+            if let Some(chain) = args.windows(2).find(|w| w[0] == "-j").map(|w| &w[1]) {
+                if chain.starts_with("CNI-") {
+                    chains.push(chain.clone());
+                }
+            }
         }
     }
-    out
+    chains
+}
+
+/// Whether the rule (as `iptables -S` prints it) jumps to `chain`.
+fn rule_jumps_to(rule: &str, chain: &str) -> bool {
+    rule.split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|w| w[0] == "-j" && w[1] == chain)
+}
+
+/// Splits a rule as `iptables -S` prints it into its arguments: words, with double-quoted
+/// parts (a comment) kept whole and `\"` inside them unescaped.
+pub fn split_rule(rule: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    let mut chars = rule.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            '\\' if quoted => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    args.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        args.push(word);
+    }
+    args
 }
 
 async fn run_iptables(args: &[&str]) -> std::io::Result<()> {
@@ -363,5 +423,28 @@ openfaas0\t00003E0A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
             conflicting_route(routes, &lan, "x").as_deref(),
             Some("192.0.2.0/24 via eth0")
         );
+    }
+
+    #[test]
+    fn rules_split_as_iptables_prints_them() {
+        let rule = r#"-A POSTROUTING -s 10.205.239.2/32 -m comment --comment "name: \"fe7919x0\" id: \"echo.1-0\"" -j CNI-2dc7e0a141ceba1d79a3f9b2"#;
+        assert_eq!(
+            split_rule(rule),
+            [
+                "-A",
+                "POSTROUTING",
+                "-s",
+                "10.205.239.2/32",
+                "-m",
+                "comment",
+                "--comment",
+                r#"name: "fe7919x0" id: "echo.1-0""#,
+                "-j",
+                "CNI-2dc7e0a141ceba1d79a3f9b2",
+            ]
+        );
+        assert!(rule_jumps_to(rule, "CNI-2dc7e0a141ceba1d79a3f9b2"));
+        assert!(!rule_jumps_to(rule, "CNI-2dc7e0a141ceba1d79a3f9b"));
+        assert!(rule.contains(&format!("name: \\\"{}\\\"", "fe7919x0")));
     }
 }

@@ -235,6 +235,8 @@ impl TestEnv {
             );
         }
         faas_provider_containerd::netns::remove_all(&self.config.state_dir.join("netns"));
+        // Masquerade rules of replicas the purge removed without a CNI DEL.
+        faas_provider_containerd::cni::remove_network_nat(&self.config.network.name).await;
         let _ = Command::new("ip")
             .args(["link", "del", &self.config.network.bridge])
             .output();
@@ -272,6 +274,7 @@ async fn sweep_stale(services: &Services) {
             continue;
         }
         let _ = namespaces.purge(&ns.name, "overlayfs").await;
+        faas_provider_containerd::cni::remove_network_nat(&ns.name).await;
         if let Some(n) = rest.split('-').nth(1) {
             let _ = Command::new("ip")
                 .args(["link", "del", &format!("ft{pid}x{n}")])
