@@ -60,16 +60,18 @@ commit_tar() { # commit_tar ROOTFS_TAR IMAGE_NAME [buildah config args...]
   "${buildah[@]}" commit --quiet --format oci --rm "$ctr" "$name" >/dev/null
 }
 
-apt_mirror() { # the machine's Debian mirror
+apt_mirror() { # the machine's Debian mirror (empty: debootstrap's own default)
   local mirror
   mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
   [[ -n $mirror ]] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-  echo "${mirror:-http://deb.debian.org/debian}"
+  echo "$mirror"
 }
 
 debootstrap_to() { # debootstrap_to CODENAME PACKAGES ROOT
-  echo "debootstrap $1 (minbase + $2) from $(apt_mirror); cached in $cache"
-  debootstrap --variant=minbase --include="$2" "$1" "$3" "$(apt_mirror)" >"$work/debootstrap.log" 2>&1 \
+  local mirror
+  mirror=$(apt_mirror)
+  echo "debootstrap $1 (minbase + $2) from ${mirror:-the default mirror of debootstrap}; cached in $cache"
+  debootstrap --variant=minbase --include="$2" "$1" "$3" ${mirror:+"$mirror"} >"$work/debootstrap.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
 }
 
