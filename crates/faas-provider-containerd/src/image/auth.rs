@@ -1,5 +1,6 @@
-//! Registry credentials from a docker `config.json` and the `WWW-Authenticate` challenge a
-//! registry answers with. Pure: the caller reads the file.
+//! Registry credentials from a docker `config.json` (the file `faas login` and `docker login`
+//! write). Pure: the caller reads the file; the registry client sends them as basic auth or
+//! trades them for a bearer token, as the registry asks.
 
 use std::collections::BTreeMap;
 
@@ -75,53 +76,6 @@ pub fn credentials_for(config_json: &[u8], registry: &str) -> Option<Credentials
     })
 }
 
-/// A parsed `WWW-Authenticate` header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Challenge {
-    /// Get a token from `realm` with these query parameters.
-    Bearer {
-        /// The token endpoint.
-        realm: String,
-        /// `service`, when given.
-        service: Option<String>,
-        /// `scope`, when given.
-        scope: Option<String>,
-    },
-    /// Send the credentials as HTTP basic auth.
-    Basic,
-}
-
-/// Parses `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`.
-pub fn parse_challenge(header: &str) -> Option<Challenge> {
-    let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
-    if scheme.eq_ignore_ascii_case("basic") {
-        return Some(Challenge::Basic);
-    }
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let mut params = BTreeMap::new();
-    let mut rest = rest.trim();
-    while !rest.is_empty() {
-        let (key, after) = rest.split_once('=')?;
-        let after = after.trim_start();
-        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
-            let end = quoted.find('"')?;
-            (&quoted[..end], &quoted[end + 1..])
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            (&after[..end], &after[end..])
-        };
-        params.insert(key.trim().to_ascii_lowercase(), value.to_owned());
-        rest = next.trim_start().trim_start_matches(',').trim_start();
-    }
-    Some(Challenge::Bearer {
-        realm: params.remove("realm")?,
-        service: params.remove("service"),
-        scope: params.remove("scope"),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,23 +91,5 @@ mod tests {
         assert_eq!(credentials_for(json, "reg.lan:5000").unwrap().password, "p");
         assert!(credentials_for(json, "quay.io").is_none());
         assert!(!format!("{:?}", credentials_for(json, "ghcr.io")).contains("token"));
-    }
-
-    #[test]
-    fn parses_challenges() {
-        let h = r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull""#;
-        assert_eq!(
-            parse_challenge(h),
-            Some(Challenge::Bearer {
-                realm: "https://auth.docker.io/token".into(),
-                service: Some("registry.docker.io".into()),
-                scope: Some("repository:library/alpine:pull".into()),
-            })
-        );
-        assert_eq!(
-            parse_challenge(r#"Basic realm="x""#),
-            Some(Challenge::Basic)
-        );
-        assert_eq!(parse_challenge("Negotiate"), None);
     }
 }

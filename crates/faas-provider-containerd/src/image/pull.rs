@@ -1,54 +1,53 @@
-//! Fetching an image from a registry (distribution API v2): HTTP for loopback and listed
-//! insecure registries, HTTPS otherwise; anonymous, basic or bearer-token auth; the node's
-//! platform picked from an index. Blobs are verified against their digests.
+//! Fetching an image from a registry with `oci-client` (distribution API v2): plain HTTP for
+//! loopback and listed insecure registries, HTTPS otherwise; anonymous, basic or bearer-token
+//! auth from the docker `config.json` credentials; the node's platform picked from an index.
+//! Manifests are kept byte for byte (their digest is what containerd stores), blobs are
+//! digest-checked by the client and layers streamed to spool files, not held in memory.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
-use http::{Request, Uri};
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::manifest::{ImageIndexEntry, OciImageIndex};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference, RegistryOperation};
+use oci_spec::image::{Arch, Os};
 
-use super::auth::{parse_challenge, Challenge, Credentials};
+use super::auth::Credentials;
 use super::blob::Blob;
 use super::manifest::{
-    hex, is_index, node_architecture, parse_json, pick_platform, sha256_digest, Descriptor,
-    Manifest, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
+    is_index, parse_json, Descriptor, Manifest, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX,
+    OCI_MANIFEST,
 };
 use super::reference::ImageReference;
 use super::store::StagedImage;
 use crate::error::{Error, Result};
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
+/// The manifest media types asked for.
+const ACCEPT: &[&str] = &[
+    OCI_INDEX,
+    OCI_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    DOCKER_MANIFEST,
+];
 
-/// An HTTP(S) client for registries.
+/// The registry client. Each [`Self::resolve`] or [`Self::pull`] opens its own `oci-client`
+/// session (scheme, credentials and tokens of that call), so credentials changed in the auth
+/// file apply to the next pull.
 #[derive(Clone, Debug)]
 pub struct RegistryClient {
-    http: HttpsClient,
+    _private: (),
 }
 
 impl RegistryClient {
-    /// A client trusting the system's root certificates.
+    /// A client trusting the system's root certificates, TLS through rustls on ring.
     pub fn new() -> Result<Self> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| Error::Registry {
-                registry: "*".to_owned(),
-                message: format!("loading the system's root certificates: {e}"),
-            })?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Self {
-            http: Client::builder(TokioExecutor::new()).build(connector),
-        })
+        // reqwest is built without a crypto provider of its own: ring, as the rest of the
+        // workspace. Another part of the process may have installed one already: that one stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Ok(Self { _private: () })
     }
 
     /// The digest of the manifest `reference` names today for the node's platform (through
@@ -60,7 +59,7 @@ impl RegistryClient {
         insecure: bool,
         credentials: Option<Credentials>,
     ) -> Result<String> {
-        let mut session = Session::new(&self.http, reference, insecure, credentials);
+        let session = Session::open(reference, insecure, credentials).await?;
         Ok(session.platform_manifest().await?.2)
     }
 
@@ -73,19 +72,19 @@ impl RegistryClient {
         credentials: Option<Credentials>,
         spool: &Path,
     ) -> Result<StagedImage> {
-        let mut session = Session::new(&self.http, reference, insecure, credentials);
-        let (mut media_type, body, manifest_digest) = session.platform_manifest().await?;
+        let session = Session::open(reference, insecure, credentials).await?;
+        let (media_type, body, manifest_digest) = session.platform_manifest().await?;
         let manifest: Manifest = parse_json("image manifest", &body)?;
-        if media_type.is_empty() {
-            media_type = manifest
-                .media_type
-                .clone()
-                .unwrap_or_else(|| OCI_MANIFEST.to_owned());
-        }
-        let config = session.get_small_blob(&manifest.config).await?;
+        let mut config = Vec::with_capacity(manifest.config.size.max(0) as usize);
+        session
+            .client
+            .pull_blob(session.oci(), manifest.config.digest.as_str(), &mut config)
+            .await
+            .map_err(|e| session.error(&format!("blob {}", manifest.config.digest), e))?;
+        std::fs::create_dir_all(spool).map_err(|e| Error::io("creating", spool, e))?;
         let mut layers = Vec::with_capacity(manifest.layers.len());
         for layer in &manifest.layers {
-            layers.push((layer.clone(), session.get_blob(layer, spool).await?));
+            layers.push((layer.clone(), session.layer(layer, spool).await?));
         }
         Ok(StagedImage {
             name: reference.name(),
@@ -96,351 +95,257 @@ impl RegistryClient {
                 platform: None,
                 annotations: Default::default(),
             },
-            manifest: body,
-            config: config.to_vec(),
+            manifest: body.to_vec(),
+            config,
             layers,
         })
     }
 }
 
+/// One call's `oci-client` session: the client (its scheme, token cache) and the credentials.
 struct Session<'a> {
-    http: &'a HttpsClient,
-    base: String,
+    client: Client,
+    auth: RegistryAuth,
     reference: &'a ImageReference,
-    credentials: Option<Credentials>,
-    authorization: Option<String>,
+    has_credentials: bool,
 }
 
 impl<'a> Session<'a> {
-    fn new(
-        http: &'a HttpsClient,
+    /// A client for `reference`'s registry, authorised for pulls: the registry's challenge is
+    /// answered now (basic credentials, or a bearer token obtained with them), so a refused
+    /// login is reported as such rather than as a missing manifest.
+    async fn open(
         reference: &'a ImageReference,
         insecure: bool,
         credentials: Option<Credentials>,
-    ) -> Self {
-        Session {
-            http,
-            base: format!(
-                "{}://{}",
-                if insecure { "http" } else { "https" },
-                reference.api_host()
-            ),
-            reference,
-            credentials,
-            authorization: None,
-        }
-    }
-
-    /// The node platform's manifest: media type (empty when the registry did not say), body
-    /// and digest (checked against a pinned digest and the index entry).
-    async fn platform_manifest(&mut self) -> Result<(String, Vec<u8>, String)> {
-        let reference = self.reference;
-        let accept = [
-            OCI_INDEX,
-            OCI_MANIFEST,
-            DOCKER_MANIFEST_LIST,
-            DOCKER_MANIFEST,
-        ]
-        .join(", ");
-        let (mut media_type, mut body) = self
-            .get_manifest(reference.manifest_reference(), &accept)
-            .await?;
-        let mut manifest_digest = sha256_digest(&body);
-        if let Some(d) = &reference.digest {
-            if *d != manifest_digest {
-                return Err(Error::BadImage(format!(
-                    "the registry sent a manifest with digest {manifest_digest}, not {d}"
-                )));
-            }
-        }
-        if is_index(&media_type, &body) {
-            let index = parse_json("image index", &body)?;
-            let chosen = pick_platform(&index, node_architecture())?.clone();
-            let (t, b) = self.get_manifest(&chosen.digest, &accept).await?;
-            manifest_digest = sha256_digest(&b);
-            if manifest_digest != chosen.digest {
-                return Err(Error::BadImage(format!(
-                    "manifest {} has digest {manifest_digest}",
-                    chosen.digest
-                )));
-            }
-            media_type = if t.is_empty() { chosen.media_type } else { t };
-            body = b;
-        }
-        Ok((media_type, body, manifest_digest))
-    }
-
-    fn registry_error(&self, message: String) -> Error {
-        Error::Registry {
-            registry: self.reference.registry.clone(),
-            message,
-        }
-    }
-
-    async fn get_manifest(&mut self, reference: &str, accept: &str) -> Result<(String, Vec<u8>)> {
-        let url = format!(
-            "{}/v2/{}/manifests/{}",
-            self.base, self.reference.repository, reference
-        );
-        let (status, content_type, body) = self.get(&url, accept).await?;
-        if status == 404 {
-            return Err(Error::ImageNotFound {
-                reference: self.reference.name(),
-                source: format!("manifest {reference} not found").into(),
-            });
-        }
-        if !(200..300).contains(&status) {
-            return Err(self.registry_error(format!("GET manifest {reference}: status {status}")));
-        }
-        let media_type = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        let media_type = if media_type == "application/json" {
-            String::new()
-        } else {
-            media_type
+    ) -> Result<Session<'a>> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let config = ClientConfig {
+            protocol: if insecure {
+                ClientProtocol::Http
+            } else {
+                ClientProtocol::Https
+            },
+            platform_resolver: Some(Box::new(node_platform)),
+            ..Default::default()
         };
-        Ok((media_type, body.to_vec()))
+        let client = Client::try_from(config).map_err(|e| Error::Registry {
+            registry: reference.registry().to_owned(),
+            message: format!(
+                "building the HTTP client: {}",
+                crate::error::error_chain(&e)
+            ),
+        })?;
+        let has_credentials = credentials.is_some();
+        let auth = match credentials {
+            Some(c) => RegistryAuth::Basic(c.username, c.password),
+            None => RegistryAuth::Anonymous,
+        };
+        let session = Session {
+            client,
+            auth,
+            reference,
+            has_credentials,
+        };
+        session
+            .client
+            .auth(session.oci(), &session.auth, RegistryOperation::Pull)
+            .await
+            .map_err(|e| session.error("authorising a pull", e))?;
+        Ok(session)
     }
 
-    /// A small blob (the config), in memory, digest checked.
-    async fn get_small_blob(&mut self, d: &Descriptor) -> Result<Bytes> {
-        let url = self.blob_url(d);
-        let (status, _, body) = self.get(&url, "*/*").await?;
-        if !(200..300).contains(&status) {
-            return Err(self.registry_error(format!("GET blob {}: status {status}", d.digest)));
-        }
-        let got = sha256_digest(&body);
-        if got != d.digest {
-            return Err(Error::BadImage(format!(
-                "blob {} has digest {got}",
-                d.digest
-            )));
-        }
-        Ok(body)
+    fn oci(&self) -> &Reference {
+        self.reference.oci()
     }
 
-    /// A layer, written to a temporary file in `spool` as it arrives (digest and size checked
-    /// on the way), so memory use does not grow with the layer.
-    async fn get_blob(&mut self, d: &Descriptor, spool: &Path) -> Result<Blob> {
-        let url = self.blob_url(d);
-        let (status, _, mut body) = self.get_response(&url, "*/*").await?;
-        if !(200..300).contains(&status) {
-            return Err(self.registry_error(format!("GET blob {}: status {status}", d.digest)));
+    /// The node platform's manifest: media type, body (as the registry sent it) and digest
+    /// (checked by the client against the pinned digest, the index entry and the
+    /// `Docker-Content-Digest` header).
+    async fn platform_manifest(&self) -> Result<(String, Bytes, String)> {
+        let (body, digest) = self
+            .client
+            .pull_manifest_raw(self.oci(), &self.auth, ACCEPT)
+            .await
+            .map_err(|e| self.error("manifest", e))?;
+        let declared = declared_media_type(&body);
+        if !is_index(declared.as_deref().unwrap_or_default(), &body) {
+            return Ok((
+                declared.unwrap_or_else(|| OCI_MANIFEST.to_owned()),
+                body,
+                digest,
+            ));
         }
-        std::fs::create_dir_all(spool).map_err(|e| Error::io("creating", spool, e))?;
+        let index: OciImageIndex = parse_json("image index", &body)?;
+        let chosen = node_platform_entry(&index.manifests)?;
+        let pinned = self.oci().clone_with_digest(chosen.digest.clone());
+        let (body, digest) = self
+            .client
+            .pull_manifest_raw(&pinned, &self.auth, ACCEPT)
+            .await
+            .map_err(|e| self.error(&format!("manifest {}", chosen.digest), e))?;
+        let media_type = declared_media_type(&body).unwrap_or_else(|| chosen.media_type.clone());
+        Ok((media_type, body, digest))
+    }
+
+    /// A layer, written to a temporary file in `spool` as it arrives (the client checks its
+    /// digest on the way), so memory use does not grow with the layer.
+    async fn layer(&self, d: &Descriptor, spool: &Path) -> Result<Blob> {
         let (file, path) = tempfile::NamedTempFile::new_in(spool)
             .map_err(|e| Error::io("creating a temporary file in", spool, e))?
             .into_parts();
         let mut file = tokio::fs::File::from_std(file);
-        let mut hasher = Sha256::new();
-        let mut len = 0u64;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| self.registry_error(format!("reading {url}: {e}")))?;
-            let Ok(data) = frame.into_data() else {
-                continue;
-            };
-            hasher.update(&data);
-            len += data.len() as u64;
-            file.write_all(&data)
-                .await
-                .map_err(|e| Error::io("writing", path.to_path_buf(), e))?;
-        }
-        file.flush()
+        self.client
+            .pull_blob(self.oci(), d.digest.as_str(), &mut file)
             .await
-            .map_err(|e| Error::io("writing", path.to_path_buf(), e))?;
-        let got = format!("sha256:{}", hex(&hasher.finalize()));
-        if got != d.digest {
-            return Err(Error::BadImage(format!(
-                "blob {} has digest {got}",
-                d.digest
-            )));
-        }
+            .map_err(|e| self.error(&format!("blob {}", d.digest), e))?;
+        let len = file
+            .metadata()
+            .await
+            .map_err(|e| Error::io("reading the size of", path.to_path_buf(), e))?
+            .len();
         Ok(Blob::File {
             path: Arc::new(path),
             len,
         })
     }
 
-    fn blob_url(&self, d: &Descriptor) -> String {
-        format!(
-            "{}/v2/{}/blobs/{}",
-            self.base, self.reference.repository, d.digest
-        )
-    }
-
-    /// GET with auth negotiation and redirects, body read into memory.
-    async fn get(&mut self, url: &str, accept: &str) -> Result<(u16, String, Bytes)> {
-        let (status, content_type, body) = self.get_response(url, accept).await?;
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| self.registry_error(format!("reading {url}: {e}")))?
-            .to_bytes();
-        Ok((status, content_type, body))
-    }
-
-    /// GET with auth negotiation and redirects (blob downloads often redirect to storage): the
-    /// final status, content type and the body still to be read.
-    async fn get_response(
-        &mut self,
-        url: &str,
-        accept: &str,
-    ) -> Result<(u16, String, hyper::body::Incoming)> {
-        let mut url = url.to_owned();
-        let mut authorized_host = true;
-        let mut retried_auth = false;
-        for _ in 0..6 {
-            let uri: Uri = url
-                .parse()
-                .map_err(|e| self.registry_error(format!("bad URL {url}: {e}")))?;
-            let mut req = Request::get(uri.clone()).header(ACCEPT, accept);
-            if authorized_host {
-                if let Some(a) = &self.authorization {
-                    req = req.header(AUTHORIZATION, a);
-                }
+    /// This crate's error for what `oci-client` reports while fetching `what`: refused
+    /// credentials and missing manifests are the user's to fix ([`Error::ImageNotFound`]),
+    /// digest mismatches are a bad image, the rest a registry that misbehaved or is down.
+    fn error(&self, what: &str, e: OciDistributionError) -> Error {
+        let reference = self.reference.name();
+        let registry = self.reference.registry().to_owned();
+        let not_found = |why: String| Error::ImageNotFound {
+            reference: reference.clone(),
+            source: why.into(),
+        };
+        let refused = |detail: &str| {
+            if self.has_credentials {
+                format!(
+                    "registry {registry} refused the credentials configured for it ({detail}): check the registry auth file"
+                )
+            } else {
+                format!(
+                    "registry {registry} wants credentials and none are configured for it ({detail}): log in to it (registry auth file)"
+                )
             }
-            let req = req
-                .body(Empty::new())
-                .map_err(|e| self.registry_error(e.to_string()))?;
-            let resp = self.http.request(req).await.map_err(|e| {
-                self.registry_error(format!("GET {url}: {}", crate::error::error_chain(&e)))
-            })?;
-            let status = resp.status().as_u16();
-            if (300..400).contains(&status) {
-                let location = resp
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| {
-                        self.registry_error(format!("redirect without location from {url}"))
-                    })?;
-                url = if location.starts_with('/') {
-                    format!(
-                        "{}://{}{location}",
-                        uri.scheme_str().unwrap_or("https"),
-                        uri.authority().map(|a| a.as_str()).unwrap_or_default()
+        };
+        match e {
+            OciDistributionError::AuthenticationFailure(reason) => {
+                not_found(refused(&format!("token service: {}", reason.trim())))
+            }
+            OciDistributionError::UnauthorizedError { .. } => {
+                not_found(refused(&format!("{what}: 401 Unauthorized")))
+            }
+            OciDistributionError::RegistryError { ref envelope, .. }
+                if envelope.errors.iter().any(|x| {
+                    matches!(
+                        x.code,
+                        oci_client::errors::OciErrorCode::Unauthorized
+                            | oci_client::errors::OciErrorCode::Denied
                     )
-                } else {
-                    location.to_owned()
-                };
-                authorized_host = url.starts_with(&self.base);
-                continue;
+                }) =>
+            {
+                not_found(refused(&format!("{what}: {e}")))
             }
-            if status == 401 && !retried_auth {
-                let challenge = resp
-                    .headers()
-                    .get(WWW_AUTHENTICATE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_challenge)
-                    .ok_or_else(|| {
-                        self.registry_error("401 without a usable WWW-Authenticate".to_owned())
-                    })?;
-                self.authorize(challenge).await?;
-                retried_auth = true;
-                continue;
+            OciDistributionError::RegistryError { .. }
+            | OciDistributionError::ServerError { code: 404, .. }
+            | OciDistributionError::ImageManifestNotFoundError(_) => {
+                not_found(format!("{what} not found in registry {registry}: {e}"))
             }
-            if status == 401 || status == 403 {
-                return Err(Error::ImageNotFound {
-                    reference: self.reference.name(),
-                    source: format!(
-                        "the registry refused access (status {status}): check the credentials"
-                    )
-                    .into(),
-                });
+            OciDistributionError::ServerError { code: 403, .. } => {
+                not_found(refused(&format!("{what}: 403 Forbidden")))
             }
-            let content_type = resp
-                .headers()
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            return Ok((status, content_type, resp.into_body()));
+            OciDistributionError::DigestError(_) => Error::BadImage(format!("{what}: {e}")),
+            other => Error::Registry {
+                registry,
+                message: format!("{what}: {}", crate::error::error_chain(&other)),
+            },
         }
-        Err(self.registry_error(format!("too many redirects from {url}")))
-    }
-
-    async fn authorize(&mut self, challenge: Challenge) -> Result<()> {
-        let basic = self.credentials.as_ref().map(|c| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD
-                    .encode(format!("{}:{}", c.username, c.password))
-            )
-        });
-        match challenge {
-            Challenge::Basic => {
-                self.authorization = Some(basic.ok_or_else(|| Error::ImageNotFound {
-                    reference: self.reference.name(),
-                    source: "the registry wants credentials and none are configured".into(),
-                })?);
-            }
-            Challenge::Bearer {
-                realm,
-                service,
-                scope,
-            } => {
-                let scope = scope
-                    .unwrap_or_else(|| format!("repository:{}:pull", self.reference.repository));
-                let mut url = format!("{realm}?scope={}", encode(&scope));
-                if let Some(s) = service {
-                    url.push_str(&format!("&service={}", encode(&s)));
-                }
-                let uri: Uri = url
-                    .parse()
-                    .map_err(|e| self.registry_error(format!("bad token realm {realm}: {e}")))?;
-                let mut req = Request::get(uri);
-                if let Some(b) = &basic {
-                    req = req.header(AUTHORIZATION, b);
-                }
-                let req = req
-                    .body(Empty::new())
-                    .map_err(|e| self.registry_error(e.to_string()))?;
-                let resp = self
-                    .http
-                    .request(req)
-                    .await
-                    .map_err(|e| self.registry_error(format!("getting a token: {e}")))?;
-                let status = resp.status().as_u16();
-                let body = resp
-                    .into_body()
-                    .collect()
-                    .await
-                    .map_err(|e| self.registry_error(format!("reading the token: {e}")))?
-                    .to_bytes();
-                if !(200..300).contains(&status) {
-                    return Err(Error::ImageNotFound {
-                        reference: self.reference.name(),
-                        source: format!("the token service refused access (status {status})")
-                            .into(),
-                    });
-                }
-                #[derive(serde::Deserialize)]
-                struct Token {
-                    token: Option<String>,
-                    access_token: Option<String>,
-                }
-                let t: Token = parse_json("registry token", &body)?;
-                let token = t.token.or(t.access_token).ok_or_else(|| {
-                    self.registry_error("token response without a token".to_owned())
-                })?;
-                self.authorization = Some(format!("Bearer {token}"));
-            }
-        }
-        Ok(())
     }
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// The `mediaType` a manifest or index declares in its body, if any.
+fn declared_media_type(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Declared {
+        media_type: Option<String>,
+    }
+    serde_json::from_slice::<Declared>(body)
+        .ok()
+        .and_then(|d| d.media_type)
+        .filter(|t| !t.is_empty())
+}
+
+/// The index entry for this node (`linux` and its architecture); an entry without a platform
+/// counts as a match when it is the only one.
+pub fn node_platform_entry(entries: &[ImageIndexEntry]) -> Result<&ImageIndexEntry> {
+    let arch = Arch::default();
+    let found = entries.iter().find(|e| {
+        e.platform
+            .as_ref()
+            .is_some_and(|p| p.os == Os::Linux && p.architecture == arch)
+    });
+    match (found, entries) {
+        (Some(e), _) => Ok(e),
+        (None, [only]) if only.platform.is_none() => Ok(only),
+        _ => Err(Error::BadImage(format!(
+            "the image has no linux/{arch} variant"
+        ))),
+    }
+}
+
+/// [`node_platform_entry`] as `oci-client`'s platform resolver.
+fn node_platform(entries: &[ImageIndexEntry]) -> Option<String> {
+    node_platform_entry(entries).ok().map(|e| e.digest.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_node_platform() {
+        let json = r#"{"schemaVersion":2,"manifests":[
+            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:arm","size":1,"platform":{"architecture":"arm64","os":"linux"}},
+            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:amd","size":1,"platform":{"architecture":"amd64","os":"linux"}},
+            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:win","size":1,"platform":{"architecture":"amd64","os":"windows"}}]}"#;
+        let index: OciImageIndex = serde_json::from_str(json).unwrap();
+        let want = match Arch::default() {
+            Arch::Amd64 => Some("sha256:amd"),
+            Arch::ARM64 => Some("sha256:arm"),
+            _ => None,
+        };
+        assert_eq!(node_platform(&index.manifests).as_deref(), want);
+        assert!(is_index("", json.as_bytes()));
+
+        let only: OciImageIndex = serde_json::from_str(
+            r#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:one","size":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            node_platform(&only.manifests).as_deref(),
+            Some("sha256:one")
+        );
+
+        let other: OciImageIndex = serde_json::from_str(
+            r#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:s","size":1,"platform":{"architecture":"s390x","os":"linux"}}]}"#,
+        )
+        .unwrap();
+        if Arch::default() != Arch::s390x {
+            let err = node_platform_entry(&other.manifests).unwrap_err();
+            assert!(err.to_string().contains("no linux/"), "{err}");
+        }
+    }
+
+    #[test]
+    fn reads_the_declared_media_type() {
+        assert_eq!(
+            declared_media_type(br#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#).as_deref(),
+            Some(DOCKER_MANIFEST)
+        );
+        assert_eq!(declared_media_type(br#"{"schemaVersion":2}"#), None);
+    }
 }

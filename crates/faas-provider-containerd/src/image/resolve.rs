@@ -71,7 +71,7 @@ impl Inner {
         let Some(stored) = stored else {
             return self.pull(ns, &reference).await.map(done);
         };
-        let pinned = reference.digest.is_some() && !self.config.always_pull;
+        let pinned = reference.digest().is_some() && !self.config.always_pull;
         if policy == ImagePolicy::Local || stored.imported || pinned {
             return Ok(done(stored));
         }
@@ -85,7 +85,7 @@ impl Inner {
         .await
         .unwrap_or_else(|_| {
             Err(Error::Registry {
-                registry: reference.registry.clone(),
+                registry: reference.registry().to_owned(),
                 message: format!("no answer within {} s", RESOLVE_TIMEOUT.as_secs()),
             })
         });
@@ -101,7 +101,7 @@ impl Inner {
             Err(e) => {
                 let warning = format!(
                     "could not check image {name} with registry {} ({}); using the copy already on this machine ({})",
-                    reference.registry,
+                    reference.registry(),
                     error_chain(&e),
                     stored.manifest_digest
                 );
@@ -119,7 +119,7 @@ impl Inner {
             .registry_auth_file
             .as_ref()
             .and_then(|p| std::fs::read(p).ok())
-            .and_then(|json| credentials_for(&json, &reference.registry))
+            .and_then(|json| credentials_for(&json, reference.registry()))
     }
 
     /// Pulls `reference` into `ns` and stores it.
