@@ -16,6 +16,9 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::image::manifest::ContainerConfig;
 
+mod user;
+pub use user::resolve_user;
+
 /// Where secrets appear inside a function.
 pub const SECRETS_MOUNT_DIR: &str = "/var/openfaas/secrets";
 
@@ -281,62 +284,6 @@ pub fn merge_env(image_env: &[String], overrides: &BTreeMap<String, String>) -> 
     }
     out.extend(overrides.iter().map(|(k, v)| format!("{k}={v}")));
     out
-}
-
-/// Resolves an image `User` (`uid`, `uid:gid`, `name`, `name:group`) to numbers, looking names
-/// up in the image's `/etc/passwd` and `/etc/group` when given.
-pub fn resolve_user(user: &str, passwd: Option<&str>, group: Option<&str>) -> Result<(u32, u32)> {
-    let user = user.trim();
-    if user.is_empty() {
-        return Ok((0, 0));
-    }
-    let (u, g) = match user.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (user, None),
-    };
-    let lookup = |file: Option<&str>, name: &str, id_field: usize| -> Option<(u32, u32)> {
-        file?.lines().find_map(|line| {
-            let fields: Vec<&str> = line.split(':').collect();
-            (fields.first() == Some(&name) && fields.len() > id_field + 1)
-                .then(|| {
-                    let id = fields[id_field].parse().ok()?;
-                    let gid = fields
-                        .get(id_field + 1)
-                        .and_then(|g| g.parse().ok())
-                        .unwrap_or(id);
-                    Some((id, gid))
-                })
-                .flatten()
-        })
-    };
-    let (uid, primary_gid) = match u.parse::<u32>() {
-        Ok(uid) => (
-            uid,
-            passwd
-                .and_then(|p| {
-                    p.lines().find_map(|l| {
-                        let f: Vec<&str> = l.split(':').collect();
-                        (f.get(2) == Some(&u))
-                            .then(|| f.get(3)?.parse().ok())
-                            .flatten()
-                    })
-                })
-                .unwrap_or(0),
-        ),
-        Err(_) => lookup(passwd, u, 2).ok_or_else(|| {
-            Error::Invalid(format!("the image's user {u:?} is not in its /etc/passwd"))
-        })?,
-    };
-    let gid = match g {
-        None => primary_gid,
-        Some(g) => match g.parse::<u32>() {
-            Ok(gid) => gid,
-            Err(_) => lookup(group, g, 2).map(|(id, _)| id).ok_or_else(|| {
-                Error::Invalid(format!("the image's group {g:?} is not in its /etc/group"))
-            })?,
-        },
-    };
-    Ok((uid, gid))
 }
 
 fn default_mounts() -> Result<Vec<Mount>> {
@@ -619,26 +566,5 @@ mod tests {
     fn env_gets_a_default_path() {
         let env = merge_env(&["A=1".to_owned()], &BTreeMap::new());
         assert_eq!(env[0], DEFAULT_PATH);
-    }
-
-    #[test]
-    fn users_resolve_by_name_or_number() {
-        let passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n";
-        let group = "root:x:0:\nstaff:x:50:\n";
-        assert_eq!(resolve_user("", None, None).unwrap(), (0, 0));
-        assert_eq!(
-            resolve_user("1000", Some(passwd), None).unwrap(),
-            (1000, 1001)
-        );
-        assert_eq!(
-            resolve_user("app", Some(passwd), None).unwrap(),
-            (1000, 1001)
-        );
-        assert_eq!(
-            resolve_user("app:staff", Some(passwd), Some(group)).unwrap(),
-            (1000, 50)
-        );
-        assert_eq!(resolve_user("12:34", None, None).unwrap(), (12, 34));
-        assert!(resolve_user("nobody", Some(passwd), None).is_err());
     }
 }
