@@ -8,6 +8,7 @@ mod image_tags;
 mod images;
 mod lifecycle;
 mod ops;
+mod registry;
 mod restart;
 mod standby;
 mod support;
