@@ -14,8 +14,9 @@
 //! - `functions` / `reconcile`: deploy, rolling update, delete, scale; restart and adoption.
 //! - [`replica`]: the in-memory table of functions and ready replicas.
 //! - [`task`]: one replica's snapshot, container and task; [`readiness`]: its check.
-//! - [`spec`]: the OCI runtime spec (pure); [`cni`]: the bridge network (config pure, plugins run directly).
-//! - [`image`]: references, registry pulls, archive imports, storing images in containerd.
+//! - [`spec`]: the OCI runtime spec, typed with `oci-spec`'s builders (pure); [`cni`]: the bridge network (config pure, plugins run directly).
+//! - [`image`]: registry pulls through `oci-client` (references, auth, platform), archive imports,
+//!   and writing images into containerd's content store and snapshots (ours).
 //! - [`state`], [`secrets`], [`logs`], [`namespaces`]: what lives in the state dir and in containerd namespaces;
 //!   [`secret_mounts`]: secrets readable by a function's non-root user.
 //! - [`resolv`]: the functions' resolv.conf (pure); [`usage`]: CPU and memory from the replicas' cgroups.

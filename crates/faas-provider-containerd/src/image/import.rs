@@ -6,11 +6,12 @@ use std::io::Read;
 use std::path::Path;
 
 use bytes::Bytes;
+use oci_client::manifest::OciImageIndex;
 
 use super::blob::Blob;
 use super::manifest::{
-    is_index, node_architecture, parse_json, pick_platform, sha256_digest, Descriptor, Index,
-    Manifest, OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST,
+    is_index, parse_json, pick_platform, sha256_digest, Descriptor, Manifest, OCI_CONFIG,
+    OCI_LAYER_TAR, OCI_MANIFEST,
 };
 use super::store::StagedImage;
 use crate::error::{Error, Result};
@@ -72,7 +73,7 @@ fn blob<'a>(files: &'a HashMap<String, Vec<u8>>, digest: &str) -> Result<&'a Vec
 }
 
 fn stage_oci_layout(files: &HashMap<String, Vec<u8>>, name: &str) -> Result<StagedImage> {
-    let index: Index = parse_json("index.json", &files["index.json"])?;
+    let index: OciImageIndex = parse_json("index.json", &files["index.json"])?;
     let mut chosen = index
         .manifests
         .first()
@@ -80,8 +81,8 @@ fn stage_oci_layout(files: &HashMap<String, Vec<u8>>, name: &str) -> Result<Stag
         .ok_or_else(|| Error::BadImage("index.json lists no image".to_owned()))?;
     let mut body = blob(files, &chosen.digest)?.clone();
     if is_index(&chosen.media_type, &body) {
-        let nested: Index = parse_json("image index", &body)?;
-        chosen = pick_platform(&nested, node_architecture())?.clone();
+        let nested: OciImageIndex = parse_json("image index", &body)?;
+        chosen = pick_platform(&nested.manifests)?.clone();
         body = blob(files, &chosen.digest)?.clone();
     }
     let manifest: Manifest = parse_json("image manifest", &body)?;

@@ -3,10 +3,9 @@
 
 use containerd_client::services::v1::{GetImageRequest, ReadContentRequest};
 use containerd_client::tonic::Code;
+use oci_client::manifest::OciImageIndex;
 
-use super::manifest::{
-    chain_ids, is_index, node_architecture, parse_json, pick_platform, ImageConfig, Index, Manifest,
-};
+use super::manifest::{chain_ids, is_index, parse_json, pick_platform, ImageConfig, Manifest};
 use super::store::{ImageStore, StoredImage, LABEL_IMPORTED};
 use crate::client::in_namespace;
 use crate::error::{Error, Result};
@@ -43,8 +42,8 @@ impl ImageStore {
             Err(e) => return Err(e),
         };
         if is_index(&target.media_type, &body) {
-            let index: Index = parse_json("image index", &body)?;
-            manifest_digest = pick_platform(&index, node_architecture())?.digest.clone();
+            let index: OciImageIndex = parse_json("image index", &body)?;
+            manifest_digest = pick_platform(&index.manifests)?.digest.clone();
             body = match self.read_blob(namespace, &manifest_digest).await {
                 Ok(b) => b,
                 Err(e) if e.is_not_found() => return Ok(None),

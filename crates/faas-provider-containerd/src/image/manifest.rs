@@ -1,8 +1,10 @@
-//! The OCI/Docker image documents this crate reads (index, manifest, config), platform
-//! selection and layer chain IDs (docs/containerd.md §9.3). Pure: no I/O.
+//! The OCI/Docker image documents this crate stores (manifest, config), the platform choice
+//! in an index (`oci-client`'s index type) and layer chain IDs (docs/containerd.md §9.3). Pure: no I/O.
 
 use std::collections::BTreeMap;
 
+use oci_client::manifest::ImageIndexEntry;
+use oci_spec::image::{Arch, Os};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -52,14 +54,6 @@ pub struct Platform {
     /// `v7` for arm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
-}
-
-/// An image index or manifest list.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Index {
-    /// One descriptor per platform.
-    pub manifests: Vec<Descriptor>,
 }
 
 /// An image manifest.
@@ -145,21 +139,21 @@ pub fn node_architecture() -> &'static str {
     }
 }
 
-/// The index entry for `linux/<architecture>`; an entry without a platform counts as a match
+/// The index entry for this node (`linux` and its architecture), for registry pulls, archives
+/// and images read back from containerd alike; an entry without a platform counts as a match
 /// when it is the only one.
-pub fn pick_platform<'a>(index: &'a Index, architecture: &str) -> Result<&'a Descriptor> {
-    let found = index.manifests.iter().find(|d| {
-        d.platform
+pub fn pick_platform(entries: &[ImageIndexEntry]) -> Result<&ImageIndexEntry> {
+    let arch = Arch::default();
+    let found = entries.iter().find(|e| {
+        e.platform
             .as_ref()
-            .is_some_and(|p| p.os == "linux" && p.architecture == architecture)
+            .is_some_and(|p| p.os == Os::Linux && p.architecture == arch)
     });
-    match found {
-        Some(d) => Ok(d),
-        None if index.manifests.len() == 1 && index.manifests[0].platform.is_none() => {
-            Ok(&index.manifests[0])
-        }
-        None => Err(Error::BadImage(format!(
-            "the image has no linux/{architecture} variant"
+    match (found, entries) {
+        (Some(e), _) => Ok(e),
+        (None, [only]) if only.platform.is_none() => Ok(only),
+        _ => Err(Error::BadImage(format!(
+            "the image has no linux/{arch} variant"
         ))),
     }
 }
@@ -198,6 +192,7 @@ pub fn parse_json<T: for<'de> Deserialize<'de>>(what: &str, body: &[u8]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oci_client::manifest::OciImageIndex;
 
     #[test]
     fn chain_ids_follow_the_oci_rule() {
@@ -213,13 +208,37 @@ mod tests {
     fn picks_the_node_platform() {
         let json = r#"{"schemaVersion":2,"manifests":[
             {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:arm","size":1,"platform":{"architecture":"arm64","os":"linux"}},
-            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:amd","size":1,"platform":{"architecture":"amd64","os":"linux"}}]}"#;
-        let index: Index = serde_json::from_str(json).unwrap();
-        assert_eq!(pick_platform(&index, "amd64").unwrap().digest, "sha256:amd");
-        assert_eq!(pick_platform(&index, "arm64").unwrap().digest, "sha256:arm");
-        assert!(pick_platform(&index, "s390x").is_err());
+            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:amd","size":1,"platform":{"architecture":"amd64","os":"linux"}},
+            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:win","size":1,"platform":{"architecture":"amd64","os":"windows"}}]}"#;
+        let index: OciImageIndex = serde_json::from_str(json).unwrap();
+        let want = match node_architecture() {
+            "amd64" => Ok("sha256:amd"),
+            "arm64" => Ok("sha256:arm"),
+            _ => Err(()),
+        };
+        assert_eq!(
+            pick_platform(&index.manifests)
+                .map(|e| e.digest.as_str())
+                .map_err(|_| ()),
+            want
+        );
         assert!(is_index("", json.as_bytes()));
         assert!(!is_index(OCI_MANIFEST, json.as_bytes()));
+
+        let only: OciImageIndex = serde_json::from_str(
+            r#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:one","size":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(pick_platform(&only.manifests).unwrap().digest, "sha256:one");
+
+        let other: OciImageIndex = serde_json::from_str(
+            r#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:s","size":1,"platform":{"architecture":"s390x","os":"linux"}}]}"#,
+        )
+        .unwrap();
+        if node_architecture() != "s390x" {
+            let err = pick_platform(&other.manifests).unwrap_err();
+            assert!(err.to_string().contains("no linux/"), "{err}");
+        }
     }
 
     #[test]

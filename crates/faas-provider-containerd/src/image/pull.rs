@@ -13,13 +13,12 @@ use oci_client::errors::OciDistributionError;
 use oci_client::manifest::{ImageIndexEntry, OciImageIndex};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
-use oci_spec::image::{Arch, Os};
 
 use super::auth::Credentials;
 use super::blob::Blob;
 use super::manifest::{
-    is_index, parse_json, Descriptor, Manifest, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX,
-    OCI_MANIFEST,
+    is_index, parse_json, pick_platform, Descriptor, Manifest, DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
 };
 use super::reference::ImageReference;
 use super::store::StagedImage;
@@ -177,7 +176,7 @@ impl<'a> Session<'a> {
             ));
         }
         let index: OciImageIndex = parse_json("image index", &body)?;
-        let chosen = node_platform_entry(&index.manifests)?;
+        let chosen = pick_platform(&index.manifests)?;
         let pinned = self.oci().clone_with_digest(chosen.digest.clone());
         let (body, digest) = self
             .client
@@ -279,27 +278,9 @@ fn declared_media_type(body: &[u8]) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// The index entry for this node (`linux` and its architecture); an entry without a platform
-/// counts as a match when it is the only one.
-pub fn node_platform_entry(entries: &[ImageIndexEntry]) -> Result<&ImageIndexEntry> {
-    let arch = Arch::default();
-    let found = entries.iter().find(|e| {
-        e.platform
-            .as_ref()
-            .is_some_and(|p| p.os == Os::Linux && p.architecture == arch)
-    });
-    match (found, entries) {
-        (Some(e), _) => Ok(e),
-        (None, [only]) if only.platform.is_none() => Ok(only),
-        _ => Err(Error::BadImage(format!(
-            "the image has no linux/{arch} variant"
-        ))),
-    }
-}
-
-/// [`node_platform_entry`] as `oci-client`'s platform resolver.
+/// [`pick_platform`] as `oci-client`'s platform resolver.
 fn node_platform(entries: &[ImageIndexEntry]) -> Option<String> {
-    node_platform_entry(entries).ok().map(|e| e.digest.clone())
+    pick_platform(entries).ok().map(|e| e.digest.clone())
 }
 
 #[cfg(test)]
@@ -307,37 +288,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn picks_the_node_platform() {
-        let json = r#"{"schemaVersion":2,"manifests":[
-            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:arm","size":1,"platform":{"architecture":"arm64","os":"linux"}},
-            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:amd","size":1,"platform":{"architecture":"amd64","os":"linux"}},
-            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:win","size":1,"platform":{"architecture":"amd64","os":"windows"}}]}"#;
-        let index: OciImageIndex = serde_json::from_str(json).unwrap();
-        let want = match Arch::default() {
-            Arch::Amd64 => Some("sha256:amd"),
-            Arch::ARM64 => Some("sha256:arm"),
-            _ => None,
-        };
-        assert_eq!(node_platform(&index.manifests).as_deref(), want);
-        assert!(is_index("", json.as_bytes()));
-
-        let only: OciImageIndex = serde_json::from_str(
+    fn the_resolver_is_the_platform_choice() {
+        let index: OciImageIndex = serde_json::from_str(
             r#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:one","size":1}]}"#,
         )
         .unwrap();
         assert_eq!(
-            node_platform(&only.manifests).as_deref(),
+            node_platform(&index.manifests).as_deref(),
             Some("sha256:one")
         );
-
-        let other: OciImageIndex = serde_json::from_str(
-            r#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:s","size":1,"platform":{"architecture":"s390x","os":"linux"}}]}"#,
-        )
-        .unwrap();
-        if Arch::default() != Arch::s390x {
-            let err = node_platform_entry(&other.manifests).unwrap_err();
-            assert!(err.to_string().contains("no linux/"), "{err}");
-        }
+        assert_eq!(node_platform(&[]), None);
     }
 
     #[test]
