@@ -1,9 +1,11 @@
-//! Images: reference parsing, registry pulls, archive imports, and storing them in containerd.
+//! Images: registry pulls (through the `oci-client` crate), archive imports, and storing them in
+//! containerd (ours: content store, image records, snapshots).
 //!
-//! - [`reference`]: `alpine` → `docker.io/library/alpine:latest`.
-//! - [`manifest`]: the OCI/Docker documents, platform choice, chain IDs.
-//! - [`auth`]: docker `config.json` credentials and registry challenges.
-//! - [`pull`]: the registry client.
+//! - [`reference`]: `alpine` → `docker.io/library/alpine:latest` (`oci-client`'s parser), and
+//!   which registries are plain HTTP.
+//! - [`manifest`]: the documents stored (manifest, config), platform choice, chain IDs.
+//! - [`auth`]: docker `config.json` credentials.
+//! - [`pull`]: the registry client: `oci-client` sessions (auth, platform, digest-checked blobs).
 //! - [`resolve`]: which image a deploy runs: the tag checked with its registry every time.
 //! - [`import`]: OCI layout and `docker save` archives.
 //! - [`blob`]: a blob's bytes (memory or a spool file) and the requests that write them.
