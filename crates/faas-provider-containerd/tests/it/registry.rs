@@ -131,9 +131,18 @@ struct Seen {
     forwarded: usize,
 }
 
-/// A registry that wants a bearer token: `GET /token` trades basic credentials for one, every
-/// `/v2/` request without it gets a 401 with the `Bearer` challenge, and requests with it are
-/// passed to the harness's registry. Stops when dropped.
+/// How the front authenticates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    /// `GET /token` trades basic credentials for a token; `/v2/` wants `Bearer <token>`.
+    Bearer,
+    /// `/v2/` wants the basic credentials on every request.
+    Basic,
+}
+
+/// A registry that wants credentials: in front of the harness's registry, it answers every
+/// `/v2/` request without them with a 401 and the scheme's challenge, and passes the others on.
+/// Stops when dropped.
 struct TokenRegistry {
     addr: SocketAddr,
     seen: Arc<Mutex<Seen>>,
@@ -159,7 +168,7 @@ fn text(status: StatusCode, body: &str) -> Response<Body> {
 }
 
 impl TokenRegistry {
-    async fn start(backend: String, user: &str, password: &str) -> Self {
+    async fn start(backend: String, user: &str, password: &str, scheme: Scheme) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let basic = format!(
@@ -170,6 +179,10 @@ impl TokenRegistry {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let forward = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .build_http::<Empty<Bytes>>();
+        let token = match scheme {
+            Scheme::Bearer => format!("Bearer {token}"),
+            Scheme::Basic => basic.clone(),
+        };
         let state = (basic, token, backend, forward, seen.clone());
         let task = tokio::spawn(async move {
             loop {
@@ -200,7 +213,7 @@ async fn handle(
     req: Request<Incoming>,
     addr: SocketAddr,
     basic: &str,
-    token: &str,
+    expected: &str,
     backend: &str,
     forward: &hyper_util::client::legacy::Client<
         hyper_util::client::legacy::connect::HttpConnector,
@@ -214,7 +227,8 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    if req.uri().path() == "/token" {
+    let bearer = expected.starts_with("Bearer ");
+    if bearer && req.uri().path() == "/token" {
         if authorization != basic {
             seen.lock().unwrap().refused += 1;
             return text(StatusCode::UNAUTHORIZED, r#"{"details":"bad credentials"}"#);
@@ -227,22 +241,27 @@ async fn handle(
             .replace("%3A", ":")
             .replace("%2F", "/");
         seen.lock().unwrap().scopes.push(scope);
+        let token = expected.trim_start_matches("Bearer ");
         return text(
             StatusCode::OK,
             &serde_json::json!({"token": token, "expires_in": 300}).to_string(),
         );
     }
-    if authorization != format!("Bearer {token}") {
+    if authorization != expected {
+        if !bearer && !authorization.is_empty() {
+            seen.lock().unwrap().refused += 1;
+        }
+        let challenge = if bearer {
+            format!(r#"Bearer realm="http://{addr}/token",service="test-registry""#)
+        } else {
+            r#"Basic realm="test-registry""#.to_owned()
+        };
         let mut r = text(
             StatusCode::UNAUTHORIZED,
             r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
         );
-        r.headers_mut().insert(
-            http::header::WWW_AUTHENTICATE,
-            format!(r#"Bearer realm="http://{addr}/token",service="test-registry""#)
-                .parse()
-                .unwrap(),
-        );
+        r.headers_mut()
+            .insert(http::header::WWW_AUTHENTICATE, challenge.parse().unwrap());
         return r;
     }
     seen.lock().unwrap().forwarded += 1;
@@ -275,7 +294,7 @@ async fn a_bearer_token_registry_is_pulled_with_the_configured_credentials() {
         &repo,
         "latest",
     );
-    let front = TokenRegistry::start(backend, "alice", "s3cret").await;
+    let front = TokenRegistry::start(backend, "alice", "s3cret", Scheme::Bearer).await;
     let image = format!("{}/{repo}:latest", front.addr);
     let reference = ImageReference::parse(&image).unwrap();
     let client = RegistryClient::new().unwrap();
@@ -359,5 +378,55 @@ async fn a_bearer_token_registry_is_pulled_with_the_configured_credentials() {
     }
     p.delete(f).await.unwrap();
     drop(p);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_basic_auth_registry_is_pulled_with_the_configured_credentials() {
+    let Some(env) = TestEnv::new().await else {
+        return;
+    };
+    let backend = env.services.registry.clone();
+    let repo = format!("{}/basic", env.namespace);
+    let image = images::build("behind-basic-auth", SERVER_SCRIPT);
+    images::push(&image, &backend, &repo, "latest");
+    let front = TokenRegistry::start(backend, "bob", "pw", Scheme::Basic).await;
+    let reference = ImageReference::parse(&format!("{}/{repo}:latest", front.addr)).unwrap();
+    let client = RegistryClient::new().unwrap();
+    let spool = env.dir.path().join("spool");
+    let credentials = |password: &str| Credentials {
+        username: "bob".into(),
+        password: password.into(),
+    };
+
+    let err = client
+        .pull(&reference, true, None, &spool)
+        .await
+        .unwrap_err();
+    let message = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+    assert!(
+        message.contains("wants credentials and none are configured"),
+        "{message}"
+    );
+    let err = client
+        .pull(&reference, true, Some(credentials("nope")), &spool)
+        .await
+        .unwrap_err();
+    let message = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+    assert!(message.contains("refused the credentials"), "{message}");
+    assert_eq!(front.seen.lock().unwrap().forwarded, 0);
+
+    let staged = client
+        .pull(&reference, true, Some(credentials("pw")), &spool)
+        .await
+        .unwrap();
+    assert_eq!(staged.manifest, image.manifest);
+    assert_eq!(staged.config, image.config);
+    assert!(front.seen.lock().unwrap().forwarded >= 3);
+    assert!(
+        front.seen.lock().unwrap().scopes.is_empty(),
+        "no token flow"
+    );
+    drop(staged);
     env.cleanup().await;
 }
